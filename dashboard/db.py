@@ -1,0 +1,146 @@
+"""Engines, and the few SQL expressions where SQLite and PostgreSQL differ.
+
+Every query module builds SQLAlchemy Core statements; anything dialect-specific
+(month buckets, day differences, percentiles) goes through the helpers here so
+the difference lives in one place.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database cannot be reached; pages show a clear message, nothing is lost."""
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    if url.startswith("sqlite"):
+        kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
+        engine = sa.create_engine(url, **kwargs)
+
+        @sa.event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return sa.create_engine(url, **kwargs)
+
+
+def check_connection(engine: Engine) -> None:
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except sa.exc.OperationalError as exc:
+        raise DatabaseUnavailable(str(exc.orig) if exc.orig else str(exc)) from exc
+
+
+def frame(conn: Connection, stmt) -> pd.DataFrame:
+    """Run a statement and return its (small, aggregated) result as a DataFrame."""
+    result = conn.execute(stmt)
+    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def dialect_of(conn_or_engine) -> str:
+    return conn_or_engine.dialect.name
+
+
+def month_key(col, dialect: str):
+    """'YYYY-MM' of a date column."""
+    if dialect == "postgresql":
+        return sa.func.to_char(col, "YYYY-MM")
+    return sa.func.strftime("%Y-%m", col)
+
+
+def week_key(col, dialect: str):
+    """ISO date (YYYY-MM-DD) of the Monday of a date column's week."""
+    if dialect == "postgresql":
+        return sa.func.to_char(sa.func.date_trunc("week", col), "YYYY-MM-DD")
+    return sa.func.date(col, "-6 days", "weekday 1")
+
+
+def days_diff(start, end, dialect: str):
+    """Whole days from ``start`` to ``end`` (both dates or date parameters)."""
+    if dialect == "postgresql":
+        return sa.cast(end, sa.Date) - sa.cast(start, sa.Date)
+    return sa.cast(sa.func.julianday(end) - sa.func.julianday(start), sa.Integer)
+
+
+def date_param(value: date, name: str | None = None):
+    """A date as a bound parameter typed DATE on both dialects."""
+    return sa.bindparam(name, value, type_=sa.Date) if name else sa.literal(value, type_=sa.Date)
+
+
+QUANTILES = {"median": 0.5, "p90": 0.9}
+
+
+def percentile_select(values: sa.Select, keys: list[str], value: str = "v", quantiles: dict | None = None) -> sa.Select:
+    """Group ``values`` (a SELECT with columns ``keys`` + ``value``) and return, per group,
+    ``n`` and each quantile (linear interpolation, as PostgreSQL's percentile_cont).
+
+    The result is identical on SQLite (row numbers, then interpolation) and PostgreSQL
+    (``percentile_cont ... WITHIN GROUP``). Rows whose value is NULL are left out.
+    """
+    quantiles = QUANTILES if quantiles is None else quantiles
+    sub = values.subquery("pv")
+    keycols = [sub.c[k] for k in keys]
+    v = sub.c[value]
+    return _PercentileBuilder(sub, keycols, v, quantiles)
+
+
+class _PercentileBuilder:
+    """Deferred until the dialect is known (``.for_dialect(name)``)."""
+
+    def __init__(self, sub, keycols, v, quantiles):
+        self.sub, self.keycols, self.v, self.quantiles = sub, keycols, v, quantiles
+
+    def for_dialect(self, dialect: str) -> sa.Select:
+        keycols, v = self.keycols, self.v
+        if dialect == "postgresql":
+            cols = [sa.func.count(v).label("n")]
+            for name, q in self.quantiles.items():
+                cols.append(sa.func.percentile_cont(q).within_group(v.asc()).label(name))
+            stmt = sa.select(*keycols, *cols).where(v.is_not(None))
+            return stmt.group_by(*keycols) if keycols else stmt
+        part = keycols or None
+        ranked = (
+            sa.select(
+                *keycols,
+                v.label("v"),
+                (sa.func.row_number().over(partition_by=part, order_by=v) - 1).label("i"),
+                sa.func.count().over(partition_by=part).label("n"),
+            )
+            .where(v.is_not(None))
+            .subquery("ranked")
+        )
+        rk = [ranked.c[c.name] for c in keycols]
+        cols = [sa.func.max(ranked.c.n).label("n")]
+        for name, q in self.quantiles.items():
+            h = (ranked.c.n - 1) * q
+            lo = sa.cast(h, sa.Integer)
+            frac = h - lo
+            value = sa.func.sum(sa.case((ranked.c.i == lo, ranked.c.v * (1 - frac)), else_=0)) + sa.func.sum(
+                sa.case((ranked.c.i == lo + 1, ranked.c.v * frac), else_=0)
+            )
+            cols.append(sa.cast(value, sa.Float).label(name))
+        stmt = sa.select(*rk, *cols)
+        return stmt.group_by(*rk) if rk else stmt
+
+
+def percentiles(conn: Connection, values: sa.Select, keys: list[str], value: str = "v", quantiles: dict | None = None) -> pd.DataFrame:
+    """Run :func:`percentile_select` and return a DataFrame (keys, n, median, p90, ...).
+
+    Groups with no value are absent; with no keys and no rows, an empty frame."""
+    stmt = percentile_select(values, keys, value, quantiles).for_dialect(dialect_of(conn))
+    df = frame(conn, stmt)
+    if not keys and not df.empty and (df["n"].isna().all() or (df["n"] == 0).all()):
+        return df.iloc[0:0]
+    return df

@@ -1,0 +1,201 @@
+"""Streamlit glue shared by every page: the engine, the page context (translator,
+viewer, filters), cached queries, privacy, and small shared widgets.
+
+Pages stay thin: ``ctx = ui.context()``, then ``ctx.query(module.function)``, then a
+chart from dashboard.charts. Queries never import this module.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+import sqlalchemy as sa
+
+from dashboard import bootstrap, privacy, schema
+from dashboard.db import DatabaseUnavailable
+from dashboard.filters import PRESETS, Filters, preset_range
+from dashboard.i18n import LANGUAGE_NAMES, LANGUAGES, Translator, translator
+from dashboard.privacy import Viewer
+from dashboard.settings import Settings, load_settings
+
+_TTL = load_settings().cache_ttl
+_prepare_lock = threading.Lock()
+
+
+def settings() -> Settings:
+    """Settings as they are now (environment, then secrets.toml); cheap to call."""
+    return load_settings()
+
+
+@st.cache_resource(show_spinner=False)
+def engine_for(url: str):
+    """One engine per database URL for the whole server process (first call migrates,
+    and on the embedded default fills demo data)."""
+    current = load_settings()
+    with _prepare_lock:
+        if url != current.database_url:
+            current = current.with_(database_url=url, database_is_default=False)
+        return bootstrap.prepare(current)
+
+
+def engine():
+    return engine_for(load_settings().database_url)
+
+
+@st.cache_data(ttl=_TTL, show_spinner=False, max_entries=4000)
+def _cached(url: str, key: str, _fn, _filters, _args, _kwargs):
+    try:
+        with engine_for(url).connect() as conn:
+            return _fn(conn, _filters, *_args, **_kwargs)
+    except sa.exc.OperationalError as exc:
+        raise DatabaseUnavailable(str(exc.orig) if exc.orig else str(exc)) from exc
+
+
+def clear_caches() -> None:
+    """After a write (import, form): every cached figure is recomputed."""
+    _cached.clear()
+    reference_data.clear()
+
+
+@st.cache_data(ttl=_TTL, show_spinner=False)
+def reference_data(url: str) -> dict:
+    with engine_for(url).connect() as conn:
+        regions = conn.execute(sa.select(schema.regions.c.code, schema.regions.c.name).order_by(schema.regions.c.name)).all()
+        demo = bootstrap.is_demo(conn)
+        country = bootstrap.meta_value(conn, "country")
+    return {"regions": dict(regions), "demo": demo, "country": country}
+
+
+@dataclass
+class PageContext:
+    t: Translator
+    viewer: Viewer
+    filters: Filters
+    settings: Settings
+
+    @property
+    def lang(self) -> str:
+        return self.t.lang
+
+    def _(self, message: str) -> str:
+        return self.t.gettext(message)
+
+    # -- data
+    def query(self, fn, *args, filters: Filters | None = None, **kwargs) -> pd.DataFrame:
+        """Run an aggregate query ``fn(conn, filters, *args, **kwargs)``, cached with a TTL.
+        The filters already carry the viewer's region scope."""
+        f = self.filters if filters is None else filters
+        key = repr((fn.__module__, fn.__qualname__, f, args, sorted(kwargs.items())))
+        return _cached(self.settings.database_url, key, fn, f, args, kwargs)
+
+    def case_query(self, fn, *args, **kwargs) -> pd.DataFrame:
+        """Run a case-level query ``fn(conn, filters, viewer, ...)`` (refused for other roles
+        by the function itself). Cached per viewer."""
+        key = repr((fn.__module__, fn.__qualname__, self.filters, self.viewer, args, sorted(kwargs.items())))
+        return _cached(self.settings.database_url, key, fn, self.filters, (self.viewer, *args), kwargs)
+
+    def protect(self, df: pd.DataFrame, counts=(), stats: dict | None = None) -> pd.DataFrame:
+        return privacy.protect(df, self.viewer, self.settings.k, counts=counts, stats=stats)
+
+    def label(self, labels: dict, code) -> str:
+        return self.t.label(labels, code)
+
+
+_CTX_KEY = "_nrm_page_context"
+
+
+def set_context(ctx: PageContext) -> None:
+    st.session_state[_CTX_KEY] = ctx
+
+
+def context() -> PageContext:
+    """The context app.py built for this run (pages call this first)."""
+    ctx = st.session_state.get(_CTX_KEY)
+    if ctx is None:
+        st.stop()
+    return ctx
+
+
+# ---------------------------------------------------------------- widgets
+def language_selector() -> Translator:
+    params_lang = st.query_params.get("lang")
+    if "lang" not in st.session_state:
+        st.session_state["lang"] = params_lang if params_lang in LANGUAGES else LANGUAGES[0]
+    lang = st.sidebar.radio(
+        "Langue / Language", LANGUAGES, key="lang", format_func=LANGUAGE_NAMES.get, horizontal=True,
+    )
+    st.query_params["lang"] = lang
+    return translator(lang)
+
+
+def sidebar_filters(t: Translator, viewer: Viewer, regions: dict[str, str], today: date) -> Filters:
+    """Region and period filters, shared by all pages and kept in the URL."""
+    _ = t.gettext
+    allowed = {c: n for c, n in regions.items() if viewer.regions is None or c in viewer.regions}
+    if "flt_initialised" not in st.session_state:
+        base = Filters.from_params(dict(st.query_params), today, known_regions=set(allowed), scope=viewer.regions)
+        st.session_state["flt_regions"] = list(base.regions)
+        st.session_state["flt_period"] = base.preset
+        st.session_state["flt_range"] = (base.start, base.end)
+        st.session_state["flt_initialised"] = True
+    st.sidebar.subheader(_("Filters"))
+    label_regions = _("Regions")
+    if viewer.regions is not None:
+        st.sidebar.caption(_("Your account covers: {regions}").format(regions=", ".join(allowed.values())))
+    st.sidebar.multiselect(
+        label_regions, list(allowed), key="flt_regions", format_func=allowed.get,
+        placeholder=_("All regions") if viewer.regions is None else _("All my regions"),
+    )
+    preset_labels = {
+        "this_quarter": _("This quarter"),
+        "last_quarter": _("Last quarter"),
+        "year_to_date": _("Year to date"),
+        "last_12_months": _("Last 12 months"),
+        "custom": _("Custom range"),
+    }
+    preset = st.sidebar.selectbox(_("Period"), PRESETS, key="flt_period", format_func=preset_labels.get)
+    if preset == "custom":
+        picked = st.sidebar.date_input(_("From – to"), key="flt_range", max_value=today, format="DD/MM/YYYY")
+        if isinstance(picked, (list, tuple)) and len(picked) == 2:
+            start, end = picked
+        else:
+            st.sidebar.warning(_("Pick both the first and the last day."))
+            start, end = st.session_state.get("flt_last_range", preset_range("last_12_months", today))
+    else:
+        start, end = preset_range(preset, today)
+    st.session_state["flt_last_range"] = (start, end)
+    filters = Filters(start=start, end=end, today=today, preset=preset,
+                      regions=tuple(st.session_state["flt_regions"]), scope=viewer.regions)
+    st.sidebar.caption(_("Period: {period}").format(period=t.period(start, end)))
+    for key in ("period", "from", "to", "regions"):
+        if key in st.query_params and key not in filters.to_params():
+            del st.query_params[key]
+    for key, value in filters.to_params().items():
+        if key in ("period", "from", "to", "regions"):
+            st.query_params[key] = value
+    return filters
+
+
+def metric(label: str, value: str, help: str | None = None, delta: str | None = None, delta_color: str = "normal") -> None:
+    st.metric(label, value, delta=delta, help=help, delta_color=delta_color, border=True)
+
+
+def empty_notice(t: Translator, what: str | None = None) -> None:
+    st.info(what or t.gettext("Nothing in this selection: try a longer period or more regions."), icon=":material/info:")
+
+
+def database_down(t: Translator, detail: str) -> None:
+    _ = t.gettext
+    st.error(_("The database cannot be reached right now. Nothing has been lost: try again in a few minutes, "
+               "or ask the administrator to check the database server."), icon=":material/cloud_off:")
+    with st.expander(_("Technical detail")):
+        st.code(detail)
+
+
+def show_dataframe(df: pd.DataFrame, columns: dict | None = None, **kwargs) -> None:
+    """A table with translated headers (``columns`` maps column -> label)."""
+    shown = df.rename(columns=columns) if columns else df
+    st.dataframe(shown, hide_index=True, width="stretch", **kwargs)
