@@ -27,4 +27,4 @@ st.subheader(_("Cases identified per month"))
 if monthly.empty:
     ui.empty_notice(ctx.t)
 else:
-    st.altair_chart(charts.line(charts.month_dates(monthly), "month", "cases", _("Month"), _("Cases")), width="stretch")
+    ctx.chart(charts.line(charts.month_dates(monthly), "month", "cases", _("Month"), _("Cases")))

@@ -103,6 +103,13 @@ class PageContext:
     def label(self, labels: dict, code) -> str:
         return self.t.label(labels, code)
 
+    def chart(self, chart, **kwargs):
+        """st.altair_chart with axes in the session's language (use it instead of st.altair_chart)."""
+        from dashboard.charts import localize
+
+        kwargs.setdefault("width", "stretch")
+        return st.altair_chart(localize(chart, self.lang), **kwargs)
+
 
 _CTX_KEY = "_nrm_page_context"
 

@@ -150,3 +150,40 @@ def sqlite_engine(db_factory):
     eng = db_factory.engine("sqlite")
     yield eng
     db_factory.drop(eng)
+
+
+# ---------------------------------------------------------------- app databases (AppTest, browser)
+APP_TEST_CASES = 400
+
+
+@pytest.fixture(scope="session")
+def demo_db_url(tmp_path_factory):
+    """A small demo database (Mali, 400 cases up to today), SQLite, built once per session."""
+    from dashboard import bootstrap
+    from dashboard.migrate import upgrade as _upgrade
+
+    path = tmp_path_factory.mktemp("app") / "demo.db"
+    eng = make_engine(f"sqlite:///{path}")
+    _upgrade(eng)
+    bootstrap.fill_demo(eng, "mali", APP_TEST_CASES, seed=7)
+    eng.dispose()
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def empty_db_url(tmp_path_factory):
+    """Reference data (Mali profile) and the demo users, but no cases at all."""
+    from dashboard import bootstrap, users
+    from dashboard.migrate import upgrade as _upgrade
+    from dashboard.profiles import load_profile
+    from dashboard.reference import load_reference
+
+    path = tmp_path_factory.mktemp("app") / "empty.db"
+    eng = make_engine(f"sqlite:///{path}")
+    _upgrade(eng)
+    with eng.begin() as conn:
+        load_reference(conn, load_profile("mali"))
+        bootstrap.set_meta(conn, "demo", "true")
+        users.create_demo_users(conn)
+    eng.dispose()
+    return f"sqlite:///{path}"

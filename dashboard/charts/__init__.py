@@ -55,3 +55,28 @@ def month_dates(df: pd.DataFrame, column: str = "month") -> pd.DataFrame:
     out = df.copy()
     out[column] = pd.to_datetime(out[column] + "-01")
     return out
+
+
+MONTHS = {
+    "fr": ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."],
+    "en": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
+}
+
+
+def localize(chart, lang: str):
+    """Axis labels in the session's language: month names on time axes and, in French,
+    spaces between thousands and a decimal comma on number axes (Vega formats in English)."""
+    months = "[" + ",".join(f"'{m}'" for m in MONTHS.get(lang, MONTHS["en"])) + "]"
+    temporal = (
+        f"timeFormat(datum.value, '%m-%d') == '01-01' ? {months}[month(datum.value)] + ' ' + year(datum.value)"
+        f" : (date(datum.value) == 1 ? {months}[month(datum.value)] : timeFormat(datum.value, '%d/%m'))"
+    )
+    config = {"axisTemporal": {"labelExpr": temporal}}
+    if lang == "fr":
+        config["axisQuantitative"] = {
+            "labelExpr": "replace(replace(replace(format(datum.value, ',~r'), regexp(',', 'g'), '\u202f'), '.', ','), '\u202f', '\u202f')"
+        }
+    try:
+        return chart.configure(**config)
+    except Exception:  # noqa: BLE001 - an already configured chart keeps its own settings
+        return chart
