@@ -102,6 +102,66 @@ def cmd_i18n(args) -> int:
     return 1 if problems else 0
 
 
+def cmd_import(args) -> int:
+    """Check a file and import it (``--dry-run``: check only); same code path as the page."""
+    from dashboard.i18n import translator
+    from dashboard.ingest import run_import
+
+    t = translator(args.lang).gettext
+    report = run_import(_engine(args), args.file, args.kind, dry_run=args.dry_run, actor=args.actor,
+                        progress=ProgressBar(stream=sys.stderr))
+    for note in report.notes:
+        print(note.text(t))
+    if report.problems:
+        print(f"Nothing was written. Problems found: {len(report.problems)}")
+        for p in report.problems[: args.max_problems]:
+            cell = p.value if p.value is not None else ""
+            print(f"  row {p.row if p.row is not None else '-'} | {p.column or '-'} | {cell} | "
+                  f"expected: {p.expected_text(t)}")
+        if len(report.problems) > args.max_problems:
+            print(f"  … (+{len(report.problems) - args.max_problems})")
+        return 1
+    if report.error:
+        print(f"Nothing was written: the database refused the import ({report.error}).", file=sys.stderr)
+        return 2
+    for table, c in report.counts.items():
+        print(f"{table}: inserted {c.inserted}, updated {c.updated}, unchanged {c.unchanged}")
+    what = "Dry run: nothing was written." if args.dry_run else f"Imported {report.rows} rows."
+    print(f"{what} ({report.seconds:.1f} s)")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from dashboard.ingest import ctdc
+
+    data, result = ctdc.export_csv(_engine(args), actor=args.actor, k=args.k)
+    with open(args.out, "wb") as fh:
+        fh.write(data)
+    print(f"CTDC export (k = {result.k}): {result.released} of {result.cases} victims released "
+          f"({result.generalised} with some fields blanked), {result.withheld} withheld -> {args.out}")
+    return 0
+
+
+def cmd_templates(args) -> int:
+    from dashboard.ingest import templates
+
+    conn = None
+    try:
+        engine = _engine(args)
+        conn = engine.connect()
+    except Exception:  # noqa: BLE001 - without a database the template lacks the reference codes only
+        conn = None
+    try:
+        data = templates.template(args.kind, args.lang, args.format, conn)
+    finally:
+        if conn is not None:
+            conn.close()
+    with open(args.out, "wb") as fh:
+        fh.write(data)
+    print(f"template {args.kind} ({args.lang}, {args.format}) -> {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m dashboard", description="NRM Dashboard command line.")
     parser.add_argument("--db", help="database URL (default: NRM_DATABASE_URL, secrets.toml, or data/nrm.db)")
@@ -138,6 +198,32 @@ def build_parser() -> argparse.ArgumentParser:
     dis = us_sub.add_parser("disable", help="disable an account")
     dis.add_argument("username")
     dis.set_defaults(func=cmd_users)
+
+    from dashboard.ingest.kinds import KINDS
+
+    imp = sub.add_parser("import", help="check a CSV/XLSX file and import it (all or nothing)")
+    imp.add_argument("file", help="the .csv or .xlsx file")
+    imp.add_argument("--kind", required=True, choices=list(KINDS), help="what the file holds")
+    imp.add_argument("--dry-run", action="store_true", help="check only: report problems and counts, write nothing")
+    imp.add_argument("--actor", default="cli", help="user name written to the audit log (default: cli)")
+    imp.add_argument("--lang", default="en", choices=["en", "fr"], help="language of the problems listed")
+    imp.add_argument("--max-problems", type=int, default=100, help="problems printed (default 100)")
+    imp.set_defaults(func=cmd_import)
+
+    exp = sub.add_parser("export", help="de-identified exports")
+    exp_sub = exp.add_subparsers(dest="export_cmd", required=True)
+    ct = exp_sub.add_parser("ctdc", help="case data in the CTDC public layout, k-anonymised")
+    ct.add_argument("--out", required=True, help="CSV file to write")
+    ct.add_argument("--k", type=int, default=11, help="minimum records per released combination (default 11)")
+    ct.add_argument("--actor", default="cli", help="user name written to the audit log (default: cli)")
+    ct.set_defaults(func=cmd_export)
+
+    tpl = sub.add_parser("templates", help="write a blank import template")
+    tpl.add_argument("--kind", required=True, choices=list(KINDS))
+    tpl.add_argument("--lang", default="fr", choices=["fr", "en"])
+    tpl.add_argument("--format", default="xlsx", choices=["csv", "xlsx"])
+    tpl.add_argument("--out", required=True)
+    tpl.set_defaults(func=cmd_templates)
 
     i18n = sub.add_parser("i18n", help="translation catalogs")
     i18n_sub = i18n.add_subparsers(dest="i18n_cmd", required=True)
