@@ -74,6 +74,17 @@ def days_diff(start, end, dialect: str):
     return sa.cast(sa.func.julianday(end) - sa.func.julianday(start), sa.Integer)
 
 
+def greatest(dialect: str, first, *others):
+    """The largest of ``first`` (never NULL) and ``others`` (NULL ones are ignored), one row
+    at a time: PostgreSQL's GREATEST; SQLite's scalar max() with each NULL replaced by
+    ``first`` (SQLite's max() would return NULL as soon as one argument is NULL)."""
+    if not others:
+        return first
+    if dialect == "postgresql":
+        return sa.func.greatest(first, *others)
+    return sa.func.max(first, *(sa.func.coalesce(x, first) for x in others))
+
+
 def date_param(value: date, name: str | None = None):
     """A date as a bound parameter typed DATE on both dialects."""
     return sa.bindparam(name, value, type_=sa.Date) if name else sa.literal(value, type_=sa.Date)
