@@ -88,6 +88,7 @@ class PageContext:
         """Run an aggregate query ``fn(conn, filters, *args, **kwargs)``, cached with a TTL.
         The filters already carry the viewer's region scope."""
         f = self.filters if filters is None else filters
+        f = privacy.aggregate_filters(f, self.viewer)  # one region or all, whole months (differencing)
         key = repr((fn.__module__, fn.__qualname__, f, args, sorted(kwargs.items())))
         return _cached(self.settings.database_url, key, fn, f, args, kwargs)
 
@@ -99,6 +100,14 @@ class PageContext:
 
     def protect(self, df: pd.DataFrame, counts=(), stats: dict | None = None) -> pd.DataFrame:
         return privacy.protect(df, self.viewer, self.settings.k, counts=counts, stats=stats)
+
+    def protect_table(self, df: pd.DataFrame, counts, **kwargs) -> pd.DataFrame:
+        """privacy.protect_table: primary and secondary suppression of a table whose total is known."""
+        return privacy.protect_table(df, self.viewer, self.settings.k, counts, **kwargs)
+
+    def protect_crosstab(self, df: pd.DataFrame, row: str, col: str, value: str, **kwargs) -> pd.DataFrame:
+        """privacy.protect_crosstab: primary and secondary suppression of a cross-tab with margins."""
+        return privacy.protect_crosstab(df, self.viewer, self.settings.k, row, col, value, **kwargs)
 
     def label(self, labels: dict, code) -> str:
         return self.t.label(labels, code)
@@ -152,10 +161,19 @@ def sidebar_filters(t: Translator, viewer: Viewer, regions: dict[str, str], toda
     label_regions = _("Regions")
     if viewer.regions is not None:
         st.sidebar.caption(_("Your account covers: {regions}").format(regions=", ".join(allowed.values())))
-    st.sidebar.multiselect(
-        label_regions, list(allowed), key="flt_regions", format_func=allowed.get,
-        placeholder=_("All regions") if viewer.regions is None else _("All my regions"),
-    )
+    all_label = _("All regions") if viewer.regions is None else _("All my regions")
+    if viewer.aggregate_only:
+        # no region choice (privacy.aggregate_filters): national minus the other regions one by one
+        # would give a small region's count away; regional figures come in protected tables
+        st.sidebar.caption(_("Figures cover every region: with aggregate figures only, regions cannot be chosen, "
+                             "so that no small count can be worked out by subtraction.") if viewer.regions is None else
+                           _("Figures cover all your regions together: with aggregate figures only, regions cannot "
+                             "be chosen, so that no small count can be worked out by subtraction."))
+        chosen = ()
+    else:
+        st.sidebar.multiselect(label_regions, list(allowed), key="flt_regions", format_func=allowed.get,
+                               placeholder=all_label)
+        chosen = tuple(st.session_state["flt_regions"])
     preset_labels = {
         "this_quarter": _("This quarter"),
         "last_quarter": _("Last quarter"),
@@ -174,9 +192,12 @@ def sidebar_filters(t: Translator, viewer: Viewer, regions: dict[str, str], toda
     else:
         start, end = preset_range(preset, today)
     st.session_state["flt_last_range"] = (start, end)
-    filters = Filters(start=start, end=end, today=today, preset=preset,
-                      regions=tuple(st.session_state["flt_regions"]), scope=viewer.regions)
-    st.sidebar.caption(_("Period: {period}").format(period=t.period(start, end)))
+    filters = Filters(start=start, end=end, today=today, preset=preset, regions=chosen, scope=viewer.regions)
+    snapped = privacy.aggregate_filters(filters, viewer)
+    if (snapped.start, snapped.end) != (filters.start, filters.end):
+        st.sidebar.caption(_("Figures for ministers and partners cover whole months."))
+    filters = snapped
+    st.sidebar.caption(_("Period: {period}").format(period=t.period(filters.start, filters.end)))
     for key in ("period", "from", "to", "regions"):
         if key in st.query_params and key not in filters.to_params():
             del st.query_params[key]
@@ -186,8 +207,10 @@ def sidebar_filters(t: Translator, viewer: Viewer, regions: dict[str, str], toda
     return filters
 
 
-def metric(label: str, value: str, help: str | None = None, delta: str | None = None, delta_color: str = "normal") -> None:
-    st.metric(label, value, delta=delta, help=help, delta_color=delta_color, border=True)
+def metric(label: str, value: str, help: str | None = None, delta: str | None = None, delta_color: str = "normal",
+           **kwargs) -> None:
+    """st.metric with a border; extra keywords (chart_data, delta_description, delta_arrow, ...) pass through."""
+    st.metric(label, value, delta=delta, help=help, delta_color=delta_color, border=True, **kwargs)
 
 
 def empty_notice(t: Translator, what: str | None = None) -> None:
