@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import os
 from datetime import date
+from urllib.parse import urlsplit
 
 import streamlit as st
 import streamlit_authenticator as stauth
+from streamlit.runtime.scriptrunner import RerunException
 
 from dashboard import audit, auth, safety, ui, users
 from dashboard.db import DatabaseUnavailable
@@ -13,6 +15,9 @@ from dashboard.domain import ROLE_LABELS
 from dashboard.navigation import default_page, pages_for
 
 st.set_page_config(page_title="NRM Dashboard", page_icon=":material/hub:", layout="wide")
+# The page a new session was opened on (a typed, bookmarked or shared link); see "landing" below.
+if "_nrm_landing" not in st.session_state:
+    st.session_state["_nrm_landing"] = urlsplit(st.context.url or "").path.rstrip("/").rsplit("/", 1)[-1]
 
 settings = ui.settings()
 t = ui.language_selector()
@@ -55,7 +60,11 @@ def _login_with_lockout(username=None, password=None, *args, **kwargs):
         return _library_login(username, password, *args, **kwargs)
     name = username.lower().strip()
     with engine.begin() as conn:
-        auth.check_not_locked(conn, name)
+        until = auth.locked_until(conn, name)
+        if until is not None:  # refused without checking the password, and audited
+            auth.record_refused(conn, name, until)
+    if until is not None:
+        raise auth.LoginLocked(name, until)
     ok = _library_login(username, password, *args, **kwargs)
     with engine.begin() as conn:
         auth.record_attempt(conn, name, bool(ok), settings)
@@ -83,6 +92,10 @@ if status:
     with engine.connect() as conn:
         viewer = users.viewer_for(conn, st.session_state["username"])
     if viewer is None or auth.session_expired(st.session_state.get("login_at"), settings):
+        with engine.begin() as conn:
+            auth.record_logout(conn, st.session_state.get("username"), "disabled" if viewer is None else "expired")
+        st.session_state.pop("login_at", None)
+        st.session_state["session_ended"] = "disabled" if viewer is None else "expired"
         authenticator.logout(location="unrendered")
         st.session_state["authentication_status"] = None
         st.rerun()
@@ -94,6 +107,8 @@ if viewer is None:
             st.error(login_error)
         elif status is False:
             st.error(_("User name or password is incorrect."))
+        elif st.session_state.get("session_ended") == "expired":
+            st.info(_("Your session has expired: please sign in again."))
         st.caption(_("National Referral Mechanism dashboard: case flow, bottlenecks, shelters and the National Action Plan."))
         if ui.reference_data(settings.database_url)["demo"]:
             st.info(_("Demo: sign in as admin, committee, minister, partner or focal, password {password}.").format(password=users.DEMO_PASSWORD))
@@ -106,7 +121,19 @@ ref = ui.reference_data(settings.database_url)
 filters = ui.sidebar_filters(t, viewer, ref["regions"], date.today())
 st.sidebar.divider()
 st.sidebar.caption(f"{viewer.display_name} · {_(ROLE_LABELS[viewer.role])}")
-authenticator.logout(button_name=_("Sign out"), location="sidebar")
+
+
+def _on_logout(info: dict) -> None:
+    with engine.begin() as conn:
+        auth.record_logout(conn, info.get("username"), "button")
+    st.session_state.pop("login_at", None)
+
+
+authenticator.logout(button_name=_("Sign out"), location="sidebar", callback=_on_logout)
+if not st.session_state.get("authentication_status"):  # just signed out (the cookie is deleted on this run)
+    st.info(_("You are signed out."))
+    st.button(_("Sign in again"), key="signed_out_again")
+    st.stop()
 if ref["demo"]:
     st.warning(_("Demo data: every case here is invented. Do not use these figures."), icon=":material/science:")
 
@@ -119,7 +146,21 @@ for spec in specs:
         st.Page(spec.file, title=_(spec.title), icon=spec.icon, url_path=spec.url_path, default=spec is home)
     )
 page = st.navigation(sections)
+# Landing: in a new session the re-login cookie's component sends its value while the first run
+# is still signing in, and that rerun reaches st.navigation without the URL's page, so a typed or
+# shared link would open the default page. Go to the page the URL named (if this user has it),
+# until one run has shown a page to the end.
+landing = st.session_state.get("_nrm_landing")
+wanted = next((p for group in sections.values() for p in group if landing and p.url_path == landing), None)
+if wanted is not None and page.url_path != wanted.url_path:
+    st.switch_page(wanted, query_params=st.query_params.to_dict())
 try:
     page.run()
 except DatabaseUnavailable as exc:
     ui.database_down(t, str(exc))
+except RerunException:
+    raise  # interrupted by a newer run, or the page asked for one: nothing was shown yet
+except BaseException:
+    st.session_state["_nrm_landing"] = ""  # st.stop() in a page: it was shown
+    raise
+st.session_state["_nrm_landing"] = ""

@@ -70,3 +70,24 @@ def session_expired(started_at: datetime | None, settings: Settings, now: dateti
     if started_at is None:
         return False
     return (now or audit.now()) - started_at > timedelta(minutes=settings.session_minutes)
+
+
+def locked_until(conn, username: str, now: datetime | None = None) -> datetime | None:
+    """When the account's lockout ends (None: not locked)."""
+    now = now or audit.now()
+    until = conn.execute(sa.select(schema.users.c.locked_until).where(schema.users.c.username == username)).scalar()
+    return until if until is not None and until > now else None
+
+
+def record_refused(conn, username: str, until: datetime) -> None:
+    """Audit a sign-in attempt refused because the account is locked (the password is not
+    even checked, so a brute force learns nothing while the lock lasts)."""
+    audit.record(conn, username[:64], "login_failed",
+                 detail={"reason": "locked", "until": until.isoformat(timespec="minutes")})
+
+
+def record_logout(conn, username: str | None, reason: str = "button") -> None:
+    """Audit a sign-out: ``reason`` is "button" (Sign out), "expired" (session older than
+    settings.session_minutes) or "disabled" (account disabled or removed while signed in)."""
+    if username:
+        audit.record(conn, username[:64], "logout", detail={"reason": reason})

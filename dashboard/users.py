@@ -7,7 +7,7 @@ import bcrypt
 import sqlalchemy as sa
 
 from dashboard import audit, schema
-from dashboard.domain import ROLES
+from dashboard.domain import N_, ROLES
 from dashboard.privacy import Viewer
 
 MIN_PASSWORD_LENGTH = 10
@@ -24,7 +24,24 @@ DEMO_USERS = (
 
 
 class UserError(ValueError):
-    pass
+    """A refused account change. ``message`` is an English msgid with {placeholders} and
+    ``params`` their values, so a page can show it translated: ``exc.text(t.gettext)``."""
+
+    def __init__(self, message: str, **params):
+        super().__init__(message.format(**params))
+        self.message, self.params = message, params
+
+    def text(self, gettext) -> str:
+        return gettext(self.message).format(**self.params)
+
+
+def new_password(length: int = 16) -> str:
+    """A random password for a new account or a reset (letters and digits, no look-alikes),
+    handed over by the administrator; the dashboard keeps only its hash."""
+    import secrets
+
+    alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(length))
 
 
 def hash_password(password: str) -> str:
@@ -39,12 +56,14 @@ def check_password(password: str, hashed: str) -> bool:
 
 
 def _validate(username: str, role: str, password: str | None) -> None:
-    if not username or not username.replace("_", "").replace(".", "").replace("-", "").isalnum() or username != username.lower():
-        raise UserError(f"username {username!r} must be lower-case letters, digits, '.', '-' or '_'")
+    if (not username or len(username) > 64 or not username.isascii()
+            or not username.replace("_", "").replace(".", "").replace("-", "").isalnum() or username != username.lower()):
+        raise UserError(N_("username {name} must be lower-case letters, digits, '.', '-' or '_' (at most 64)"),
+                        name=repr(username))
     if role not in ROLES:
-        raise UserError(f"unknown role {role!r} (expected one of {', '.join(ROLES)})")
+        raise UserError(N_("unknown role {role} (expected one of {roles})"), role=repr(role), roles=", ".join(ROLES))
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise UserError(N_("password must have at least {n} characters"), n=MIN_PASSWORD_LENGTH)
 
 
 def _region_ids(conn, codes) -> list[int]:
@@ -54,15 +73,17 @@ def _region_ids(conn, codes) -> list[int]:
     found = dict(rows)
     unknown = [c for c in codes if c not in found]
     if unknown:
-        raise UserError(f"unknown region code(s): {', '.join(unknown)}")
+        raise UserError(N_("unknown region code(s): {codes}"), codes=", ".join(unknown))
     return [found[c] for c in codes]
 
 
 def add_user(conn, username: str, display_name: str, role: str, password: str, regions=(), can_import: bool = False,
              is_demo: bool = False, actor: str | None = None) -> int:
     _validate(username, role, password if not is_demo else None)
+    if not (display_name or "").strip():
+        raise UserError(N_("A display name is required."))
     if conn.execute(sa.select(schema.users.c.id).where(schema.users.c.username == username)).first():
-        raise UserError(f"user {username!r} already exists")
+        raise UserError(N_("user {name} already exists"), name=repr(username))
     region_ids = _region_ids(conn, list(regions))
     uid = conn.execute(
         schema.users.insert().values(
@@ -80,7 +101,15 @@ def update_user(conn, username: str, actor: str | None = None, *, role: str | No
                 active: bool | None = None, can_import: bool | None = None, display_name: str | None = None) -> None:
     user = get_user(conn, username)
     if user is None:
-        raise UserError(f"no user {username!r}")
+        raise UserError(N_("no user {name}"), name=repr(username))
+    if active is False and actor == username:
+        raise UserError(N_("You cannot disable your own account."))
+    if user["role"] == "admin" and user["active"] and (active is False or (role is not None and role != "admin")):
+        others = conn.execute(sa.select(sa.func.count()).select_from(schema.users).where(
+            schema.users.c.role == "admin", schema.users.c.active.is_(True),
+            schema.users.c.username != username)).scalar()
+        if not others:
+            raise UserError(N_("{name} is the last active administrator: make another one first."), name=username)
     values = {}
     if role is not None:
         _validate(username, role, None)
@@ -107,7 +136,7 @@ def update_user(conn, username: str, actor: str | None = None, *, role: str | No
 
 def set_password(conn, username: str, password: str, actor: str | None = None) -> None:
     if get_user(conn, username) is None:
-        raise UserError(f"no user {username!r}")
+        raise UserError(N_("no user {name}"), name=repr(username))
     _validate(username, "admin", password)
     conn.execute(schema.users.update().where(schema.users.c.username == username).values(
         password_hash=hash_password(password), failed_attempts=0, locked_until=None))

@@ -89,3 +89,12 @@ def test_home_on_an_empty_database(empty_db_url):
     assert not at.exception
     # no cases, referrals or stays; the plan comes from the profile, so activities may be late
     assert [m.value for m in at.metric][:3] == ["0", "0", "0"]
+
+
+@pytest.mark.parametrize("lang, message", [("en", "The database cannot be reached right now"),
+                                           ("fr", "La base de données est injoignable pour le moment")])
+def test_database_down_gives_a_clear_message(lang, message):
+    at = signed_out("postgresql+psycopg://nobody@127.0.0.1:1/none", lang)
+    assert not at.exception
+    assert message in texts(at)
+    assert not at.text_input  # no sign-in form over a database that is not there
