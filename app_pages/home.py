@@ -22,7 +22,8 @@ for col, (key, (label, help_text)) in zip(cols, labels.items()):
     with col:
         ui.metric(label, value if isinstance(value, str) else ctx.t.number(value), help=help_text)
 
-monthly = ctx.protect(ctx.query(home.identified_per_month), counts=["cases"])
+# months add up to the "cases identified" figure above: secondary suppression too
+monthly = ctx.protect_table(ctx.query(home.identified_per_month), ["cases"])
 st.subheader(_("Cases identified per month"))
 if monthly.empty:
     ui.empty_notice(ctx.t)
