@@ -17,7 +17,12 @@ def _values(engine, rows):
 
 
 def test_migrated_to_head(engine):
-    assert current_revision(engine) == "0001"
+    from alembic.script import ScriptDirectory
+
+    from dashboard.migrate import alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config(str(engine.url))).get_current_head()
+    assert current_revision(engine) == head
     assert set(sa.inspect(engine).get_table_names()) >= set(schema.metadata.tables)
 
 
@@ -38,6 +43,19 @@ def test_median_and_p90(engine):
     assert df["n"].tolist() == [3, 2, 10]
     assert df["median"].tolist() == [5.0, 3.0, 5.5]
     assert [round(x, 6) for x in df["p90"]] == [9.0, 3.8, 9.1]
+
+
+def test_percentiles_of_repeated_values(engine):
+    # 1, 1, 1, 4, 4, 10: median between the 3rd and 4th value (1 and 4) = 2.5;
+    # p90: h = 5 * 0.9 = 4.5, between the 5th (4) and 6th (10) value = 7.0
+    t = _values(engine, [("a", 1), ("a", 1), ("a", 4), ("a", 1), ("a", 10), ("a", 4), ("b", 7)])
+    with engine.connect() as c:
+        df = percentiles(c, sa.select(t.c.g, t.c.v), ["g"]).sort_values("g").reset_index(drop=True)
+        quartiles = percentiles(c, sa.select(t.c.v), [], quantiles={"q1": 0.25, "q3": 0.75})
+    assert df.to_dict("records") == [{"g": "a", "n": 6, "median": 2.5, "p90": 7.0},
+                                     {"g": "b", "n": 1, "median": 7.0, "p90": 7.0}]
+    # all seven: 1 1 1 4 4 7 10; q1: h = 1.5 → 1; q3: h = 4.5 → 4 + 0.5 * 3 = 5.5
+    assert quartiles.to_dict("records") == [{"n": 7, "q1": 1.0, "q3": 5.5}]
 
 
 def test_percentiles_without_keys_and_empty(engine):
