@@ -78,8 +78,8 @@ for col, row in zip(cols, summary.to_dict("records")):
 st.subheader(_("Activities by pillar and status"))
 st.caption(_("Status: the recorded status, with open activities past their due date shown as delayed."))
 counts = ctx.query(q.state_counts, sel)
-st.altair_chart(charts.state_bars(counts, "key", _("Pillar"), _("Activities"), _("Status"), state_labels,
-                                  key_labels=pillar_labels, key_order=[p for p in PILLARS]), width="stretch")
+ctx.chart(charts.state_bars, counts, "key", _("Pillar"), _("Activities"), _("Status"), state_labels,
+          key_labels=pillar_labels, key_order=list(PILLARS))
 
 # ---------------------------------------------------------------- delayed activities
 st.subheader(_("Delayed activities"))
@@ -103,19 +103,19 @@ else:
 st.subheader(_("Activities by lead organisation"))
 st.caption(_("Each activity counts once, for its lead organisation; status as above."))
 by_lead = ctx.query(q.by_lead, sel)
-st.altair_chart(charts.state_bars(by_lead.rename(columns={"lead": "key"}), "key", _("Lead organisation"),
-                                  _("Activities"), _("Status"), state_labels), width="stretch")
+ctx.chart(charts.state_bars, by_lead.rename(columns={"lead": "key"}), "key", _("Lead organisation"),
+          _("Activities"), _("Status"), state_labels)
 
 # ---------------------------------------------------------------- timeline
 st.subheader(_("Timeline"))
 st.caption(_("Each bar runs from the planned start to the planned end (due date); colour: status; "
              "the dashed line is today."))
 tl = ctx.query(q.timeline, sel, ctx.lang)
-st.altair_chart(charts.timeline(tl, f.today, {
+ctx.chart(charts.timeline, tl, f.today, {
     "activity": _("Activity"), "dates": _("Planned dates"), "state": _("Status"), "pillar": _("Pillar"),
     "lead": _("Lead organisation"), "title": _("Title"), "start": _("Planned start"), "end": _("Due date"),
     "today": _("Today"),
-}, state_labels, pillar_labels), width="stretch")
+}, state_labels, pillar_labels)
 
 # ---------------------------------------------------------------- budget
 st.subheader(_("Budget planned and spent"))
@@ -127,8 +127,8 @@ if money.empty:
 else:
     left, right = st.columns([3, 2])
     with left:
-        st.altair_chart(charts.budget(money, _("Pillar"), _("Million {currency}").format(currency=currency),
-                                      _("Budget"), pillar_labels, _("Planned"), _("Spent")), width="stretch")
+        ctx.chart(charts.budget, money, _("Pillar"), _("Million {currency}").format(currency=currency),
+                  _("Budget"), pillar_labels, _("Planned"), _("Spent"))
     with right:
         total_planned, total_spent = money["planned"].sum(), money["spent"].sum()
         table = pd.DataFrame({
@@ -149,8 +149,7 @@ history = ctx.query(q.status_over_time, sel)
 if history.empty:
     ui.empty_notice(t, _("No status change has been recorded for these activities yet."))
 else:
-    st.altair_chart(charts.status_over_time(history, _("Month"), _("Activities"), _("Recorded status"), status_labels),
-                    width="stretch")
+    ctx.chart(charts.status_over_time, history, _("Month"), _("Activities"), _("Recorded status"), status_labels)
 
 # ---------------------------------------------------------------- one activity
 st.subheader(_("Activity detail"))

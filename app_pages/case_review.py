@@ -229,7 +229,7 @@ if rows.empty:
 tracks = [_(msgid) for msgid in q.TIMELINE_KIND_LABELS.values()]
 theads = {col: _(msgid) for col, msgid in q.TIMELINE_HEADERS.items()}  # timeline column headings
 tooltip = [(col, theads[col]) for col in ("what", "date", "until", "org", "detail")]
-ctx.chart(charts.timeline(rows, tracks, _("Date"), _("Track"), tooltip))
+ctx.chart(charts.timeline, rows, tracks, _("Date"), _("Track"), tooltip)
 st.caption(_("Diamonds are stage and justice events; bars run from a referral's sending to its decision, and over "
              "services and shelter stays; lighter bars are still open (drawn up to today)."))
 st.table(rows[list(q.TIMELINE_HEADERS)].rename(columns=theads), hide_index=True)

@@ -28,4 +28,4 @@ st.subheader(_("Cases identified per month"))
 if monthly.empty:
     ui.empty_notice(ctx.t)
 else:
-    ctx.chart(charts.line(charts.month_dates(monthly), "month", "cases", _("Month"), _("Cases")))
+    ctx.chart(charts.line, charts.month_dates(monthly), "month", "cases", _("Month"), _("Cases"))

@@ -58,6 +58,7 @@ def clear_caches() -> None:
     """After a write (import, form): every cached figure is recomputed."""
     _cached.clear()
     reference_data.clear()
+    chart_spec.clear()
 
 
 @st.cache_data(ttl=_TTL, show_spinner=False)
@@ -112,12 +113,37 @@ class PageContext:
     def label(self, labels: dict, code) -> str:
         return self.t.label(labels, code)
 
-    def chart(self, chart, **kwargs):
-        """st.altair_chart with axes in the session's language (use it instead of st.altair_chart)."""
-        from dashboard.charts import localize
+    def chart(self, chart, *args, on_select="ignore", key=None, selection_mode=None, width="stretch", **kwargs):
+        """Draw a chart with axes in the session's language (use it instead of st.altair_chart).
 
-        kwargs.setdefault("width", "stretch")
-        return st.altair_chart(localize(chart, self.lang), **kwargs)
+        Preferred: ``ctx.chart(builder, *args, **kwargs)`` with a chart builder of
+        dashboard.charts and its arguments. The Vega-Lite spec (with its data as Arrow bytes) is
+        then built once per distinct input and language and cached with the queries' TTL, so
+        a warm run or another person on the same page skips Altair's build and schema
+        validation entirely (they are most of a page's own time). An Altair chart object is
+        also accepted (built and converted on every run)."""
+        if not callable(chart) or hasattr(chart, "to_dict"):
+            if args or kwargs:
+                raise TypeError("arguments are for a chart builder, not for a chart object")
+            from dashboard.charts import localize
+
+            extra = {} if selection_mode is None else {"selection_mode": selection_mode}
+            return st.altair_chart(localize(chart, self.lang), on_select=on_select, key=key, width=width, **extra)
+        spec = chart_spec(f"{chart.__module__}.{chart.__qualname__}", self.lang, args, kwargs, _builder=chart)
+        extra = {} if selection_mode is None else {"selection_mode": selection_mode}
+        return st.vega_lite_chart(spec=dict(spec), on_select=on_select, key=key, width=width, **extra)
+
+
+@st.cache_data(ttl=_TTL, show_spinner=False, max_entries=2000)
+def chart_spec(name: str, lang: str, args: tuple, kwargs: dict, _builder) -> dict:
+    """The Vega-Lite spec of ``_builder(*args, **kwargs)`` localised to ``lang``, converted
+    exactly as st.altair_chart converts it (Streamlit's own converter: same spec, data as
+    Arrow bytes), keyed by the builder's name and its hashed arguments."""
+    from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
+
+    from dashboard.charts import localize
+
+    return _convert_altair_to_vega_lite_spec(localize(_builder(*args, **kwargs), lang))
 
 
 _CTX_KEY = "_nrm_page_context"
