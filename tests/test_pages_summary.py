@@ -67,3 +67,48 @@ def test_summary_with_an_empty_database(role, lang, empty_db_url):
     assert ("No victim was identified" in body) if lang == "en" else ("Aucune victime n’a été identifiée" in body)
     values = dict(zip(_labels(at), (m.value for m in at.metric)))
     assert values[METRICS[lang]] == "0"
+
+
+@pytest.fixture(scope="module")
+def one_small_month_db(empty_db_url, tmp_path_factory):
+    """Victims in the three whole months before this one: 10, 2 and 10 (all women, adults)."""
+    import shutil
+    from datetime import date, timedelta
+
+    import sqlalchemy as sa
+
+    from dashboard import schema
+    from dashboard.db import make_engine
+
+    path = tmp_path_factory.mktemp("summary") / "small-month.db"
+    shutil.copy(empty_db_url.removeprefix("sqlite:///"), path)
+    eng = make_engine(f"sqlite:///{path}")
+    first = date.today().replace(day=1)
+    months = []
+    for _ in range(3):
+        first = (first - timedelta(days=1)).replace(day=1)
+        months.append(first)
+    with eng.begin() as conn:
+        region = conn.execute(sa.select(schema.regions.c.id).order_by(schema.regions.c.id)).scalars().first()
+        rows = []
+        for m, n in zip(months, (10, 2, 10)):
+            for i in range(n):
+                rows.append({"code": f"C-{m:%Y%m}-{i}", "region_id": region, "sex": "female", "age_band": "24-26",
+                             "is_minor": False, "trafficking_status": "actual", "identified_on": m + timedelta(days=i),
+                             "case_status": "active", "current_stage": "identification"})
+        conn.execute(schema.cases.insert(), rows)
+    eng.dispose()
+    return f"sqlite:///{path}"
+
+
+def test_sparkline_months_cannot_be_worked_out_from_the_headline(one_small_month_db):
+    """The months of a sparkline add up to the headline figure: with one month of 2 victims,
+    a minister's line must leave out at least one more month (else 22 − 10 − 10 = 2)."""
+    at = _summary("minister", "en", one_small_month_db)
+    metric = next(m for m in at.metric if m.label == "Victims identified")
+    assert metric.value == "22"
+    shown = list(metric.proto.chart_data)
+    assert 2 not in shown and len(shown) <= 1  # two of the three months left out, not only the small one
+    committee = _summary("committee", "en", one_small_month_db)
+    metric = next(m for m in committee.metric if m.label == "Victims identified")
+    assert sorted(metric.proto.chart_data) == [2, 10, 10]  # case-level roles see every month
