@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from dashboard import schema
+from dashboard import derived, schema
 from dashboard.db import check_connection, make_engine
 from dashboard.migrate import upgrade
 from dashboard.settings import DATA_DIR, Settings
@@ -48,5 +48,6 @@ def fill_demo(engine: Engine, country: str, cases: int, seed: int = 1, progress=
 
     counts = demo.generate(engine, load_profile(country), cases=cases, seed=seed, today=today, progress=progress)
     with engine.begin() as conn:
+        derived.refresh(conn)  # the derived tables of what the demo wrote (dashboard/derived.py)
         users.create_demo_users(conn)
     return counts

@@ -94,6 +94,8 @@ cases = sa.Table(
     sa.Column("source", sa.String(16), nullable=False, server_default="manual"),  # demo | import | manual
     sa.Column("updated_at", sa.DateTime, nullable=True),
     sa.Index("ix_cases_region_identified", "region_id", "identified_on"),
+    # the open cases identified before a day (the case review agenda, dashboard.queries.review)
+    sa.Index("ix_cases_status_identified", "case_status", "identified_on"),
 )
 
 case_exploitation = sa.Table(
@@ -145,8 +147,16 @@ referrals = sa.Table(
     sa.Column("days_to_acknowledge", sa.Integer, nullable=True),
     sa.Column("days_to_decision", sa.Integer, nullable=True),
     sa.Column("days_to_first_service", sa.Integer, nullable=True),
-    sa.Index("ix_referrals_sent", "sent_on"),
-    sa.Index("ix_referrals_decided", "decided_on"),
+    # One index per date column, each covering what the bottleneck figures read of the
+    # referrals whose date falls in a period (dashboard.queries.bottlenecks): the pair, the
+    # interval, the decision, the service asked for and the case (for the case filters).
+    sa.Index("ix_referrals_sent_pair", "sent_on", "from_org_id", "to_org_id", "case_id"),
+    sa.Index("ix_referrals_acknowledged_pair", "acknowledged_on", "from_org_id", "to_org_id",
+             "days_to_acknowledge", "case_id"),
+    sa.Index("ix_referrals_decided_pair", "decided_on", "from_org_id", "to_org_id", "outcome", "decline_reason",
+             "days_to_decision", "service_type", "case_id"),
+    sa.Index("ix_referrals_first_service_pair", "first_service_on", "from_org_id", "to_org_id",
+             "days_to_first_service", "case_id"),
     sa.Index("ix_referrals_pair", "from_org_id", "to_org_id"),
     sa.Index("ix_referrals_to_sent", "to_org_id", "sent_on"),
 )
@@ -162,6 +172,44 @@ services = sa.Table(
     _fk("provider_org_id", "organisations.id", nullable=False),
     sa.Column("started_on", sa.Date, nullable=False, index=True),
     sa.Column("ended_on", sa.Date, nullable=True),
+    # covering the dates of one case's services (the case review agenda's last movement)
+    sa.Index("ix_services_case_dates", "case_id", "started_on", "ended_on"),
+)
+
+# ---------------------------------------------------------------- derived (dashboard/derived.py)
+# Pre-computed from the tables above, never written by hand: dashboard.derived.refresh is
+# called in the same transaction as every write of their source rows (demo fill, import).
+stage_spans = sa.Table(
+    "stage_spans",
+    metadata,
+    # per case and referral-chain stage entered (closed excepted): its first entry, and the
+    # first entry of the next chain stage the case entered (NULL while it is still there)
+    sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("stage", sa.String(32), primary_key=True),
+    sa.Column("entered", sa.Date, nullable=False),
+    sa.Column("next_on", sa.Date, nullable=True),
+    sa.Column("days", sa.Integer, nullable=True),  # next_on − entered
+    sa.Index("ix_stage_spans_next", "next_on", "stage", "entered", "days", "case_id"),
+)
+
+stage_span_months = sa.Table(
+    "stage_span_months",
+    metadata,
+    # stage_spans counted per month of next_on (its first day), stage and days: the time in
+    # stage over whole months without reading every span
+    sa.Column("month", sa.Date, primary_key=True),
+    sa.Column("stage", sa.String(32), primary_key=True),
+    sa.Column("days", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("n", sa.Integer, nullable=False),
+)
+
+case_first_service = sa.Table(
+    "case_first_service",
+    metadata,
+    # per case with a service: the start of its first service (any type)
+    sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("first_on", sa.Date, nullable=False),
+    sa.Index("ix_case_first_service_first_on", "first_on", "case_id"),
 )
 
 # ---------------------------------------------------------------- shelters

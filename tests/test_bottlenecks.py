@@ -4,14 +4,18 @@ Period: 2026-01-01 – 2026-03-31 (90 days), today 2026-03-31; previous period
 2025-10-03 – 2025-12-31. Percentiles interpolate linearly: over n sorted values the
 q-quantile sits at position h = (n − 1)·q, value v[⌊h⌋] + (h − ⌊h⌋)·(v[⌊h⌋+1] − v[⌊h⌋])."""
 import math
+from datetime import date
 
 import pandas as pd
 import pytest
 
-from dashboard import privacy
+import numpy as np
+import sqlalchemy as sa
+
+from dashboard import derived, privacy, schema
 from dashboard.privacy import AccessDenied, Viewer
 from dashboard.queries import bottlenecks as b
-from tests.flow_fixture import PERIOD, build
+from tests.flow_fixture import PERIOD, TODAY, build
 
 COMMITTEE = Viewer("committee", "committee")
 
@@ -19,6 +23,8 @@ COMMITTEE = Viewer("committee", "committee")
 @pytest.fixture(scope="module")
 def db(module_engine):
     build(module_engine)
+    with module_engine.begin() as conn:
+        derived.refresh(conn)  # as every writer does (the fixture inserts rows by hand)
     return module_engine
 
 
@@ -202,3 +208,73 @@ def test_case_filters_apply(db):
     minors = PERIOD.with_(age_group="minor")
     assert run(db, b.time_in_stage, f=minors).set_index("stage")["backlog"].tolist() == [0, 1, 0, 1, 0]
     assert run(db, b.decided_within_target, f=minors).iloc[0]["decided"] == 1  # R2
+
+
+def test_per_receiver_in_one_region(db):
+    # region B: C4 only — R7 POL→SH sent 30 March, still pending
+    df = run(db, b.performance, by="receiver", f=PERIOD.with_(regions=("B",)))
+    assert df["to_org"].tolist() == ["SH"]
+    row = df.iloc[0]
+    assert (row.sent, row.acknowledged, row.decisions, row.decision_n, row.first_service_n) == (1, 0, 0, 0, 0)
+    assert math.isnan(row.decision_median) and math.isnan(row.acceptance_rate)
+    pairs = run(db, b.performance, by="pair", f=PERIOD.with_(regions=("B",)))
+    assert list(zip(pairs["from_org"], pairs["to_org"], pairs["sent"])) == [("POL", "SH", 1)]
+
+
+def test_time_in_stage_from_the_events_is_the_same(db):
+    """Without the derived stage_spans (a database never refreshed), the figures come from
+    the stage events: the same answers."""
+    # whole months; whole months and days around them; no whole month; case filters
+    filters = [PERIOD, PERIOD.with_(start=date(2026, 1, 12), end=date(2026, 3, 5)),
+               PERIOD.with_(start=date(2026, 2, 2), end=date(2026, 2, 27)),
+               PERIOD.with_(start=date(2025, 12, 20), end=date(2026, 2, 28)),
+               PERIOD.with_(regions=("B",)), PERIOD.with_(sex=("female",))]
+    fast = [run(db, b.time_in_stage, f=f) for f in filters]
+    with db.connect() as conn:
+        trans = conn.begin()
+        conn.execute(schema.stage_spans.delete())
+        assert not derived.is_filled(conn, schema.stage_spans)
+        slow = [b.time_in_stage(conn, f) for f in filters]
+        trans.rollback()
+    for a, z in zip(fast, slow):
+        pd.testing.assert_frame_equal(a, z)
+    assert fast[-1]["n"].tolist() == [2, 3, 3, 1, 1]  # C1 C2 C5 C6 (women): C3's spans left out
+    # 12 January – 5 March: detection → identification C2 (15 Jan), C3 (5 Feb); identification
+    # → next C1 (12 Jan), C2 (16 Jan), C3 (10 Feb); immediate → next C1 (20 Jan), C2 (1 Feb),
+    # C3 (1 Mar); protection → return C1 (20 Feb); C1's closing (10 Mar) is after the period
+    assert fast[1]["n"].tolist() == [2, 3, 3, 1, 0]
+
+
+def test_time_in_stage_leaves_out_events_after_today(db):
+    expected = run(db, b.time_in_stage)
+    with db.connect() as conn:
+        trans = conn.begin()
+        # C4 (id 4) reaches immediate assistance and C5 (id 5) protection, both after today
+        conn.execute(schema.stage_events.insert(), [
+            {"case_id": 4, "stage": "immediate_assistance", "occurred_on": date(2026, 4, 5)},
+            {"case_id": 5, "stage": "protection", "occurred_on": date(2026, 4, 2)}])
+        derived.refresh_cases(conn, [4, 5])
+        assert derived.latest_stage_entry(conn) > TODAY
+        got = b.time_in_stage(conn, PERIOD)
+        trans.rollback()
+    pd.testing.assert_frame_equal(got, expected)
+
+
+def test_quantiles_of_a_histogram_equal_numpy_on_the_expanded_values():
+    """The vectorised interpolation over many groups at once gives, for every group, what
+    numpy's linear percentile gives on the values written out one by one."""
+    rng = np.random.default_rng(3)
+    hist = pd.DataFrame({"a": rng.integers(0, 4, 300), "b": rng.integers(0, 3, 300),
+                         "v": rng.integers(-5, 60, 300), "c": rng.integers(1, 9, 300)})
+    hist = pd.concat([hist, pd.DataFrame({"a": [9], "b": [9], "v": [7], "c": [1]})], ignore_index=True)
+    values = hist.loc[hist.index.repeat(hist["c"])]
+    for keys in (["a", "b"], ["a"], []):
+        got = b._quantiles(hist, keys)
+        groups = values.groupby(keys) if keys else [((), values)]
+        want = {key if isinstance(key, tuple) else (key,): (len(g), np.percentile(g["v"], 50), np.percentile(g["v"], 90))
+                for key, g in groups}
+        assert len(got) == len(want)
+        for row in got.itertuples(index=False):
+            n, med, p90 = want[tuple(getattr(row, k) for k in keys)]
+            assert (row.n, round(row.median, 9), round(row.p90, 9)) == (n, round(med, 9), round(p90, 9))
+    assert b._quantiles(hist.iloc[0:0], ["a"]).empty

@@ -4,7 +4,7 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
-from dashboard import schema
+from dashboard import derived, schema
 from dashboard.filters import Filters
 from dashboard.queries import summary
 
@@ -79,6 +79,7 @@ def db(module_engine):
         c.execute(schema.activity_status_history.insert(), [
             {"activity_id": 1, "status": status, "changed_on": on, "recorded_at": datetime(2026, 4, 1)}
             for status, on in (("in_progress", date(2025, 6, 1)), ("completed", date(2026, 2, 10)))])
+        derived.refresh(c)  # as every writer does (the fixture inserts rows by hand)
     return module_engine
 
 
@@ -181,3 +182,35 @@ def test_monthly_trends(db):
         {"month": "2026-01", "n": 1, "median": 2.0}, {"month": "2026-02", "n": 1, "median": 10.0},
         {"month": "2026-03", "n": 1, "median": 2.0}]
     assert none.empty
+
+
+def test_first_assistance_from_the_services_is_the_same(db):
+    """Without the derived case_first_service (a database never refreshed), the figures come
+    from the services: the same answers."""
+    filters = (F, F.previous(), F.with_(regions=("B",)), F.with_(sex=("female",)))
+    with db.connect() as c:
+        fast = [summary.first_assistance(c, f) for f in filters] + [summary.first_assistance_per_month(c, F)]
+    with db.connect() as c:
+        trans = c.begin()
+        c.execute(schema.case_first_service.delete())
+        slow = [summary.first_assistance(c, f) for f in filters] + [summary.first_assistance_per_month(c, F)]
+        trans.rollback()
+    for a, b in zip(fast, slow):
+        pd.testing.assert_frame_equal(a, b)
+    assert fast[3]["n"].iloc[0] == 3 and fast[3]["median"].iloc[0] == 2  # C1 2, C2 0, C6 16
+
+
+def test_monthly_trends_in_one_region(db):
+    b = F.with_(regions=("B",))
+    with db.connect() as c:
+        within = summary.within_target_per_month(c, b)
+        pairs = summary.handoffs_per_month(c, b, (("POL", "SHO"), ("POL", "NOPE"), ("SHO", "POL")))
+        whole = summary.handoffs_per_month(c, F, (("SHO", "POL"), ("POL", "SHO")))
+    # region B: C3 only, R3 decided 3 March in 2 days (target 3)
+    assert within["month"].tolist() == ["2026-01", "2026-02", "2026-03"]
+    assert within["share"].isna().tolist() == [True, True, False] and within["share"].iloc[2] == 1.0
+    assert within["decided"].tolist() == [0, 0, 1] and within["within_target"].tolist() == [0, 0, 1]
+    assert pairs.to_dict("records") == [{"from_org": "POL", "to_org": "SHO", "month": "2026-03", "n": 1, "median": 2.0}]
+    # unknown pairs and pairs without a decision are absent; months in order
+    assert whole["month"].tolist() == ["2026-01", "2026-02", "2026-03"]
+    assert set(zip(whole["from_org"], whole["to_org"])) == {("POL", "SHO")}

@@ -18,7 +18,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from dashboard import audit
+from dashboard import audit, derived
 from dashboard import schema as s
 from dashboard.domain import referral_intervals
 from dashboard.ingest.report import Counts, ImportReport
@@ -196,8 +196,9 @@ def write_stage_events(conn, v: Validated, report: ImportReport, progress=None) 
              **({"organisation_id": r.get("organisation_id")} if "organisation" in v.present else {}),
              **({"outcome": r.get("outcome")} if "outcome" in v.present else {})} for r in v.records]
     report.counts["stage_events"] = Counts()
-    upsert(conn, s.stage_events, ("case_id", "stage", "occurred_on"), rows, compare, report.counts["stage_events"],
-           progress=progress)
+    status = upsert(conn, s.stage_events, ("case_id", "stage", "occurred_on"), rows, compare,
+                    report.counts["stage_events"], progress=progress)
+    derived.refresh_cases(conn, {k[0] for k, st in status.items() if st != "unchanged"}, services=False)
 
 
 REFERRAL_FIELDS = ("reason", "service_type", "sent_on", "acknowledged_on", "decided_on", "outcome", "decline_reason",
@@ -255,7 +256,12 @@ def write_services(conn, v: Validated, report: ImportReport, progress=None) -> N
     compare = ("case_id", "service_type", "provider_org_id", "started_on", *opt,
                *(["referral_id"] if "referral" in v.present else []))
     report.counts["services"] = Counts()
-    upsert(conn, s.services, ("code",), rows, compare, report.counts["services"], progress=progress)
+    # a service moved to another case changes the first service of both
+    before = fetch_existing(conn, s.services, ("code",), [(r["code"],) for r in rows], ("case_id",))
+    status = upsert(conn, s.services, ("code",), rows, compare, report.counts["services"], progress=progress)
+    touched = {r["case_id"] for r in rows if status[(r["code"],)] != "unchanged"}
+    touched |= {before[k]["case_id"] for k, st in status.items() if st == "updated" and k in before}
+    derived.refresh_cases(conn, touched, stages=False)
 
 
 def write_shelter_stays(conn, v: Validated, report: ImportReport, progress=None) -> None:
@@ -419,6 +425,9 @@ def _identification_events(conn, events: list[tuple[int, date, int]], counts: Co
         conn.execute(stmt, updates)
     counts.inserted += len(inserts)
     counts.updated += len(updates)
+    case_of = {r.id: r.case_id for rows in have.values() for r in rows}
+    touched = {e["case_id"] for e in inserts} | {case_of[u["_id"]] for u in updates}
+    derived.refresh_cases(conn, touched, services=False)
 
 
 def write(conn, v: Validated, report: ImportReport, actor: str | None = None, progress=None) -> None:

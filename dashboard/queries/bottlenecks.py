@@ -25,16 +25,20 @@ Everything is filtered by the cases' region, sex, age group and exploitation typ
 """
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pandas as pd
 import sqlalchemy as sa
 
-from dashboard import privacy, schema
-from dashboard.db import date_param, days_diff, frame, percentile_select, percentiles
+from dashboard import derived, privacy, schema
+from dashboard.db import (date_param, days_diff, frame, histogram_select, month_key, percentiles,
+                          quantiles_from_histogram)
 from dashboard.domain import DECLINE_REASONS, N_, STAGES
 from dashboard.filters import Filters
 from dashboard.queries.targets import pending_select, target_days
 
 c, r, o, se = schema.cases, schema.referrals, schema.organisations, schema.stage_events
+sp = schema.stage_spans
 
 MEASURES = ("acknowledge", "decision", "first_service")
 MEASURE_LABELS = {
@@ -88,6 +92,14 @@ def _name_orgs(conn, df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return df
 
 
+_frame = frame
+
+
+def _quantiles(hist: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """keys, n, median, p90 per group of ``hist`` (keys, v, c): ``db.quantiles_from_histogram``."""
+    return quantiles_from_histogram(hist, keys)
+
+
 def _case_filtered(f: Filters) -> bool:
     """Whether the filters restrict the cases at all (else the join to cases is skipped)."""
     return bool(f.effective_regions() is not None or f.sex or f.age_group or f.exploitation)
@@ -102,11 +114,36 @@ def _case_where(f: Filters) -> list:
     return f.case_clauses() if _case_filtered(f) else []
 
 
-def _in_period_sum(cond, name: str):
-    return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0).label(name)
-
-
 # ---------------------------------------------------------------- performance per receiver / pair
+def _null(type_):
+    return sa.cast(sa.null(), type_)
+
+
+def _period_events(f: Filters, keys: list[str]):
+    """One UNION ALL over the referrals, one index range per date column (each of the four
+    dates has its own index that covers the columns read here):
+
+    keys, kind ('sent' | 'acknowledge' | 'decision' | 'first_service'), outcome,
+    decline_reason, v (days_to_* of that kind; NULL for sent), n (referrals) — the
+    referrals whose date of that kind falls in the period, grouped."""
+    parts = []
+    for kind, (on, days) in (("sent", (r.c.sent_on, None)), *_MEASURE_COLUMNS.items()):
+        decision = kind == "decision"
+        cols = [
+            *(r.c[k] for k in keys),
+            sa.literal(kind, sa.String(16)).label("kind"),
+            (r.c.outcome if decision else _null(r.c.outcome.type)).label("outcome"),
+            (r.c.decline_reason if decision else _null(r.c.decline_reason.type)).label("decline_reason"),
+            (days if days is not None else _null(sa.Integer)).label("v"),
+            sa.func.count().label("n"),
+        ]
+        group = [*(r.c[k] for k in keys), *((r.c.outcome, r.c.decline_reason) if decision else ()),
+                 *((days,) if days is not None else ())]
+        stmt = sa.select(*cols).select_from(_with_cases(r, f)).where(f.in_period(on), *_case_where(f))
+        parts.append(stmt.group_by(*group) if group else stmt)
+    return sa.union_all(*parts)
+
+
 def performance(conn, f: Filters, by: str = "receiver") -> pd.DataFrame:
     """Referral figures per receiving organisation (``by="receiver"``), per (sending,
     receiving) pair (``"pair"``) or overall (``"all"``, one row):
@@ -116,89 +153,55 @@ def performance(conn, f: Filters, by: str = "receiver") -> pd.DataFrame:
     decisions (accepted + declined), acceptance_rate (accepted ÷ decisions), and for each of
     acknowledge / decision / first_service: <m>_n, <m>_median, <m>_p90 (days, over the
     intervals that closed in the period). Organisation columns: to_org, to_name, to_type
-    (and from_* for pairs). Groups where nothing happened in the period are absent."""
+    (and from_* for pairs). Groups where nothing happened in the period are absent.
+
+    One SQL statement (:func:`_period_events`): counts and day histograms per group; the
+    percentiles are interpolated from the histograms (:func:`_quantiles`)."""
     keys = _keys(by)
-    keycols = [r.c[k] for k in keys]
-    counts = [
-        _in_period_sum(f.in_period(r.c.sent_on), "sent"),
-        _in_period_sum(f.in_period(r.c.acknowledged_on), "acknowledged"),
-        _in_period_sum(sa.and_(f.in_period(r.c.decided_on), r.c.outcome == "accepted"), "accepted"),
-        _in_period_sum(sa.and_(f.in_period(r.c.decided_on), r.c.outcome == "declined"), "declined"),
-    ]
-    for reason in DECLINE_REASONS:
-        if reason == "other":
-            cond = sa.or_(r.c.decline_reason == "other", r.c.decline_reason.is_(None))
-        else:
-            cond = r.c.decline_reason == reason
-        counts.append(_in_period_sum(sa.and_(f.in_period(r.c.decided_on), r.c.outcome == "declined", cond),
-                                     f"declined_{reason}"))
-    touched = sa.or_(*(f.in_period(col) for col in (r.c.sent_on, r.c.acknowledged_on, r.c.decided_on, r.c.first_service_on)))
-    stmt = (
-        sa.select(*keycols, *counts)
-        .select_from(_with_cases(r, f))
-        .where(r.c.sent_on <= f.end, touched, *_case_where(f))
-    )
-    if keycols:
-        stmt = stmt.group_by(*keycols)
-    df = frame(conn, stmt)
-    if not keys and not df.empty and int(df["sent"].iloc[0] or 0) == 0 and all(
-        int(df[col].iloc[0] or 0) == 0 for col in ("acknowledged", "accepted", "declined")
-    ):
-        df = df.iloc[0:0]
-    stats = _interval_stats(conn, f, keys)
+    names = ["sent", "acknowledged", "accepted", "declined", *(f"declined_{x}" for x in DECLINE_REASONS)]
     measure_cols = [f"{m}_{s}" for m in MEASURES for s in ("n", "median", "p90")]
-    if df.empty:
-        return pd.DataFrame(columns=[*keys, *(col.name for col in counts), "decisions", "acceptance_rate", *measure_cols])
-    for col in counts:
-        df[col.name] = df[col.name].astype(int)
+    empty = pd.DataFrame(columns=[*keys, *names, "decisions", "acceptance_rate", *measure_cols])
+    ev = _frame(conn, _period_events(f, keys))
+    if ev.empty:
+        return empty
+    ev["n"] = ev["n"].astype("int64")
+    for k in keys:
+        ev[k] = ev[k].astype("int64")
+    declined = (ev["kind"] == "decision") & (ev["outcome"] == "declined")
+    reason = ev["decline_reason"].fillna("other")  # a missing reason counts as other
+    flags = {
+        "sent": ev["kind"] == "sent",
+        "acknowledged": ev["kind"] == "acknowledge",
+        "accepted": (ev["kind"] == "decision") & (ev["outcome"] == "accepted"),
+        "declined": declined,
+        **{f"declined_{x}": declined & (reason == x) for x in DECLINE_REASONS},
+    }
+    counted = pd.DataFrame({name: ev["n"].where(flag, 0) for name, flag in flags.items()})
+    if keys:
+        df = counted.groupby([ev[k] for k in keys]).sum().reset_index()
+    else:
+        df = counted.sum().to_frame().T
+        if all(int(df[col].iloc[0]) == 0 for col in ("sent", "acknowledged", "accepted", "declined")):
+            return empty
+    df[names] = df[names].astype(int)
     df["decisions"] = df["accepted"] + df["declined"]
     df["acceptance_rate"] = (df["accepted"] / df["decisions"].where(df["decisions"] > 0)).astype(float)
-    if keys:
-        df = df.merge(stats, on=keys, how="left")
-        for m in MEASURES:
-            df[f"{m}_n"] = pd.to_numeric(df[f"{m}_n"]).fillna(0).astype(int)
-    else:
-        for col in measure_cols:
-            df[col] = stats[col].iloc[0]
+    for m in MEASURES:
+        part = ev[(ev["kind"] == m) & ev["v"].notna()]
+        hist = part.groupby([*keys, "v"], as_index=False)["n"].sum().rename(columns={"n": "c"})
+        stats = _quantiles(hist, keys).rename(
+            columns={"n": f"{m}_n", "median": f"{m}_median", "p90": f"{m}_p90"})
+        if keys:
+            df = df.merge(stats, on=keys, how="left")
+        else:
+            for col in (f"{m}_n", f"{m}_median", f"{m}_p90"):
+                df[col] = stats[col].iloc[0] if not stats.empty else None
+        df[f"{m}_n"] = pd.to_numeric(df[f"{m}_n"]).fillna(0).astype(int)
+        df[f"{m}_median"] = pd.to_numeric(df[f"{m}_median"]).astype(float)
+        df[f"{m}_p90"] = pd.to_numeric(df[f"{m}_p90"]).astype(float)
     df = _name_orgs(conn, df, keys)
     sort = ["to_org"] if by == "receiver" else ["from_org", "to_org"] if by == "pair" else []
     return df.sort_values(sort).reset_index(drop=True) if sort else df
-
-
-def _interval_stats(conn, f: Filters, keys: list[str]) -> pd.DataFrame:
-    """keys + <measure>_n / _median / _p90, one SQL statement (the three intervals as one
-    UNION ALL, percentiles per key and measure)."""
-    parts = []
-    for m in MEASURES:
-        closed_on, days = _MEASURE_COLUMNS[m]
-        parts.append(
-            sa.select(*(r.c[k] for k in keys), sa.literal_column(f"'{m}'").label("measure"), days.label("v"))
-            .select_from(_with_cases(r, f))
-            .where(f.in_period(closed_on), *_case_where(f))
-        )
-    # materialised once: SQLite would otherwise re-run the union inside the window pass
-    intervals = sa.union_all(*parts).cte("intervals").prefix_with("MATERIALIZED")
-    values = sa.select(*intervals.c)
-    stmt = percentile_select(values, [*keys, "measure"]).for_dialect(conn.dialect.name)
-    long = frame(conn, stmt)
-    for k in keys:
-        long[k] = long[k].astype(int)
-    parts = []
-    for m in MEASURES:
-        part = long[long["measure"] == m].drop(columns="measure")
-        parts.append(part.rename(columns={"n": f"{m}_n", "median": f"{m}_median", "p90": f"{m}_p90"}))
-    if keys:
-        wide = parts[0]
-        for part in parts[1:]:
-            wide = wide.merge(part, on=keys, how="outer")
-    else:
-        wide = pd.DataFrame([{col: (part[col].iloc[0] if not part.empty else None)
-                              for part in parts for col in part.columns}])
-    for m in MEASURES:
-        wide[f"{m}_n"] = pd.to_numeric(wide[f"{m}_n"]).fillna(0).astype(int)
-        wide[f"{m}_median"] = pd.to_numeric(wide[f"{m}_median"]).astype(float)
-        wide[f"{m}_p90"] = pd.to_numeric(wide[f"{m}_p90"]).astype(float)
-    return wide
 
 
 # ---------------------------------------------------------------- overdue
@@ -277,7 +280,8 @@ def _decision_stats(conn, f: Filters) -> pd.DataFrame:
         .select_from(_with_cases(r, f))
         .where(f.in_period(r.c.decided_on), *_case_where(f))
     )
-    return percentiles(conn, values, ["from_org_id", "to_org_id"])
+    keys = ["from_org_id", "to_org_id"]
+    return _quantiles(_frame(conn, histogram_select(values, keys)), keys)
 
 
 def ranking(conn, f: Filters, limit: int | None = 3, min_n: int = 1) -> pd.DataFrame:
@@ -322,24 +326,42 @@ def ranking(conn, f: Filters, limit: int | None = 3, min_n: int = 1) -> pd.DataF
     return df[cols].reset_index(drop=True)
 
 
+def within_target_select(f: Filters, dialect: str, by_month: bool = False) -> sa.Select:
+    """decided, within_target (see :func:`decided_within_target`), and with ``by_month``
+    per month (YYYY-MM) of the decision date: the referrals decided in the period are first
+    grouped by receiver, service asked for and days to decision (one range of
+    ``ix_referrals_decided_pair``), then each group gets its target."""
+    month = [month_key(r.c.decided_on, dialect).label("month")] if by_month else []
+    groups = (
+        sa.select(*month, r.c.to_org_id, r.c.service_type, r.c.days_to_decision.label("days"),
+                  sa.func.count().label("n"))
+        .select_from(_with_cases(r, f))
+        .where(f.in_period(r.c.decided_on), *_case_where(f))
+        .group_by(*month, r.c.to_org_id, r.c.service_type, r.c.days_to_decision)
+        .subquery("groups")
+    )
+    receiver = o.alias("receiver")
+    decided = (
+        sa.select(groups, target_days(groups, receiver).label("target"))
+        .select_from(groups.join(receiver, receiver.c.id == groups.c.to_org_id))
+        .subquery("decided")
+    )
+    keys = [decided.c.month] if by_month else []
+    stmt = sa.select(
+        *keys,
+        sa.func.coalesce(sa.func.sum(decided.c.n), 0).label("decided"),
+        sa.func.coalesce(sa.func.sum(sa.case((decided.c.days <= decided.c.target, decided.c.n), else_=0)), 0)
+        .label("within_target"),
+    ).where(decided.c.target.is_not(None))
+    return stmt.group_by(*keys) if keys else stmt
+
+
 def decided_within_target(conn, f: Filters) -> pd.DataFrame:
     """One row: decided (referrals decided in the period — decision date in the period —
     whose receiver has a target; those without a target are left out), within_target (of
     which days_to_decision ≤ target days for the receiving organisation type or service),
     share (within_target ÷ decided; NaN when nothing was decided)."""
-    receiver = o.alias("receiver")
-    target = target_days(r, receiver)
-    decided = (
-        sa.select(r.c.days_to_decision.label("days"), target.label("target"))
-        .select_from(_with_cases(r, f).join(receiver, receiver.c.id == r.c.to_org_id))
-        .where(f.in_period(r.c.decided_on), *_case_where(f))
-        .subquery("decided")
-    )
-    stmt = sa.select(
-        sa.func.count().label("decided"),
-        sa.func.coalesce(sa.func.sum(sa.case((decided.c.days <= decided.c.target, 1), else_=0)), 0).label("within_target"),
-    ).where(decided.c.target.is_not(None))
-    df = frame(conn, stmt).astype(int)
+    df = frame(conn, within_target_select(f, conn.dialect.name)).astype(int)
     df["share"] = (df["within_target"] / df["decided"].where(df["decided"] > 0)).astype(float)
     return df
 
@@ -356,8 +378,90 @@ def time_in_stage(conn, f: Filters) -> pd.DataFrame:
     stage the case entered along the chain, closing included), over the cases whose
     next-stage entry falls in the period; backlog (cases in that stage now: no later stage
     entered and not closed), backlog_median_age, backlog_p90_age (today − entry, days).
-    A stage entered more than once counts from its first entry. One SQL statement: first
-    entries per case and stage, LEAD over the chain position, percentiles per stage."""
+    A stage entered more than once counts from its first entry; stage events after today
+    are not counted.
+
+    Read from the derived tables (``dashboard.derived``): ``stage_span_months`` for the
+    whole calendar months of the period (without case filters), ``stage_spans`` (per case
+    and stage, the first entry and the next stage's) for the days before and after them
+    and for the open spans (next_on NULL, one index range). When those were never filled,
+    or a stage event lies after today, the same figures are computed from the stage events
+    (:func:`_time_in_stage_from_events`)."""
+    today = f.today
+    latest = derived.latest_stage_entry(conn) if derived.is_filled(conn, sp) else None
+    if latest is None or latest > today:
+        return _time_in_stage_from_events(conn, f)
+    source = sp.join(c, c.c.id == sp.c.case_id) if _case_filtered(f) else sp
+
+    def spans_between(start, end):
+        return _frame(conn, sa.select(sp.c.stage, sp.c.days.label("v"), sa.func.count().label("c"))
+                      .select_from(source).where(sp.c.next_on >= start, sp.c.next_on <= end, *_case_where(f))
+                      .group_by(sp.c.stage, sp.c.days))
+
+    first, last = _whole_months(f)
+    if _case_filtered(f) or first is None:
+        times = spans_between(f.start, f.end)
+    else:  # whole months from stage_span_months, the days before and after from the spans
+        sm = schema.stage_span_months
+        parts = [_frame(conn, sa.select(sm.c.stage, sm.c.days.label("v"), sa.func.sum(sm.c.n).label("c"))
+                        .where(sm.c.month >= first, sm.c.month <= last).group_by(sm.c.stage, sm.c.days))]
+        if f.start < first:
+            parts.append(spans_between(f.start, first - timedelta(days=1)))
+        after = derived.next_month(last)
+        if after <= f.end:
+            parts.append(spans_between(after, f.end))
+        parts = [p for p in parts if not p.empty]
+        times = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["stage", "v", "c"])
+    # next_on, stage, entered: the order of ix_stage_spans_next, so no sort for the grouping
+    open_ = _frame(conn, sa.select(sp.c.stage, sp.c.entered, sa.func.count().label("c"))
+                  .select_from(source).where(sp.c.next_on.is_(None), *_case_where(f))
+                  .group_by(sp.c.stage, sp.c.entered))
+    if not open_.empty:
+        open_["v"] = [(today - d).days for d in open_["entered"]]
+        open_ = open_.groupby(["stage", "v"], as_index=False)["c"].sum()
+    long = pd.concat([_quantiles(times, ["stage"]).assign(kind="time"),
+                      _quantiles(open_[["stage", "v", "c"]] if not open_.empty else open_, ["stage"])
+                      .assign(kind="backlog")], ignore_index=True)
+    return _stage_rows(long)
+
+
+def _whole_months(f: Filters):
+    """(first day of the first, first day of the last) whole calendar month inside the
+    period, or (None, None) when there is none."""
+    first = f.start if f.start.day == 1 else derived.next_month(f.start)
+    after = derived.next_month(date(f.end.year, f.end.month, 1))
+    end_month = date(f.end.year, f.end.month, 1) if f.end == after - timedelta(days=1) else None
+    last = end_month if end_month is not None else _previous_month(date(f.end.year, f.end.month, 1))
+    return (first, last) if first <= last else (None, None)
+
+
+def _previous_month(d: date) -> date:
+    return date(d.year - (d.month == 1), 12 if d.month == 1 else d.month - 1, 1)
+
+
+def _stage_rows(long: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for stage in CHAIN[:-1]:
+        t = long[(long["stage"] == stage) & (long["kind"] == "time")]
+        b = long[(long["stage"] == stage) & (long["kind"] == "backlog")]
+        rows.append({
+            "stage": stage,
+            "n": int(t["n"].iloc[0]) if not t.empty else 0,
+            "median": float(t["median"].iloc[0]) if not t.empty else None,
+            "p90": float(t["p90"].iloc[0]) if not t.empty else None,
+            "backlog": int(b["n"].iloc[0]) if not b.empty else 0,
+            "backlog_median_age": float(b["median"].iloc[0]) if not b.empty else None,
+            "backlog_p90_age": float(b["p90"].iloc[0]) if not b.empty else None,
+        })
+    out = pd.DataFrame(rows)
+    if (out["n"] == 0).all() and (out["backlog"] == 0).all():
+        return out.iloc[0:0]
+    return out
+
+
+def _time_in_stage_from_events(conn, f: Filters) -> pd.DataFrame:
+    """:func:`time_in_stage` from the stage events themselves: first entries per case and
+    stage (up to today), LEAD over the chain position, a histogram per stage."""
     today = date_param(f.today)
     pos = sa.case(_POSITION, value=se.c.stage)
     firsts = (
@@ -382,21 +486,4 @@ def time_in_stage(conn, f: Filters) -> pd.DataFrame:
                   days_diff(spans.c.entered, today, dialect).label("v"))
         .where(spans.c.next_on.is_(None), spans.c.stage != "closed"),
     )
-    long = frame(conn, percentile_select(values, ["stage", "kind"]).for_dialect(dialect))
-    rows = []
-    for stage in CHAIN[:-1]:
-        t = long[(long["stage"] == stage) & (long["kind"] == "time")]
-        b = long[(long["stage"] == stage) & (long["kind"] == "backlog")]
-        rows.append({
-            "stage": stage,
-            "n": int(t["n"].iloc[0]) if not t.empty else 0,
-            "median": float(t["median"].iloc[0]) if not t.empty else None,
-            "p90": float(t["p90"].iloc[0]) if not t.empty else None,
-            "backlog": int(b["n"].iloc[0]) if not b.empty else 0,
-            "backlog_median_age": float(b["median"].iloc[0]) if not b.empty else None,
-            "backlog_p90_age": float(b["p90"].iloc[0]) if not b.empty else None,
-        })
-    out = pd.DataFrame(rows)
-    if (out["n"] == 0).all() and (out["backlog"] == 0).all():
-        return out.iloc[0:0]
-    return out
+    return _stage_rows(percentiles(conn, values, ["stage", "kind"]))

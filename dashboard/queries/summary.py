@@ -22,11 +22,12 @@ from datetime import date, timedelta
 import pandas as pd
 import sqlalchemy as sa
 
-from dashboard import schema
-from dashboard.db import days_diff, frame, month_key, percentiles
+from dashboard import derived, schema
+from dashboard.db import days_diff, frame, histogram_select, month_key, percentiles
 from dashboard.domain import MINOR_BANDS
 from dashboard.filters import Filters
 from dashboard.queries import bottlenecks, plan, shelters
+from dashboard.queries.bottlenecks import _case_filtered
 
 c, s = schema.cases, schema.services
 
@@ -71,13 +72,20 @@ def _first_service():
 
 
 def _first_assistance_values(conn, f: Filters, by_month: bool) -> sa.Select:
-    fs = _first_service()
+    """v (days from identification to first assistance) of the victims whose first service
+    started in the period, and its month with ``by_month``. Read from the derived
+    ``case_first_service`` (one index range on first_on); from the services themselves when
+    that table was never filled (``dashboard.derived``)."""
+    if derived.is_filled(conn, schema.case_first_service):
+        fs = schema.case_first_service
+    else:
+        fs = _first_service()
     cols = [days_diff(c.c.identified_on, fs.c.first_on, conn.dialect.name).label("v")]
     if by_month:
         cols.insert(0, month_key(fs.c.first_on, conn.dialect.name).label("month"))
     return (
         sa.select(*cols)
-        .select_from(c.join(fs, fs.c.case_id == c.c.id))
+        .select_from(fs.join(c, fs.c.case_id == c.c.id))
         .where(f.in_period(fs.c.first_on), *_victim_clauses(f))
     )
 
@@ -174,15 +182,15 @@ HEADLINE_STATS = {"within_target": "within_target_n", "within_target_prev": "wit
 # ---------------------------------------------------------------- monthly trends (sparklines)
 def within_target_per_month(conn, f: Filters) -> pd.DataFrame:
     """month (YYYY-MM), decided, within_target, share — ``bottlenecks.decided_within_target``
-    for each month of the period (months with no decision have decided 0 and no share)."""
-    rows = []
-    for key, fm in months(f):
-        df = bottlenecks.decided_within_target(conn, fm)
-        rows.append({"month": key, "decided": int(df["decided"].iloc[0]), "within_target": int(df["within_target"].iloc[0]),
-                     "share": _one(df, "share")})
-    out = pd.DataFrame(rows, columns=["month", "decided", "within_target", "share"])
-    out["share"] = pd.to_numeric(out["share"]).astype(float)
-    return out
+    for each month of the period (months with no decision have decided 0 and no share).
+    One statement grouped by month of the decision date."""
+    got = frame(conn, bottlenecks.within_target_select(f, conn.dialect.name, by_month=True))
+    got = got.set_index("month") if not got.empty else pd.DataFrame(columns=["decided", "within_target"])
+    out = pd.DataFrame({"month": [key for key, _fm in months(f)]})
+    for col in ("decided", "within_target"):
+        out[col] = out["month"].map(got[col]).fillna(0).astype(int)
+    out["share"] = (out["within_target"] / out["decided"].where(out["decided"] > 0)).astype(float)
+    return out[["month", "decided", "within_target", "share"]]
 
 
 def utilisation_per_month(conn, f: Filters) -> pd.DataFrame:
@@ -213,25 +221,37 @@ def completed_per_month(conn, f: Filters) -> pd.DataFrame:
 
 def handoffs_per_month(conn, f: Filters, pairs: tuple[tuple[str, str], ...]) -> pd.DataFrame:
     """from_org, to_org, month, n, median — median days to decision of each pair of
-    organisation codes, per month of the period (``bottlenecks.performance`` by pair: the
-    referrals decided that month); months without a decision for the pair are absent."""
+    organisation codes, per month of the period (as ``bottlenecks.performance`` by pair for
+    that month: the referrals decided that month); months without a decision for the pair
+    are absent. One statement: a histogram per pair and month of the decision date."""
     cols = ["from_org", "to_org", "month", "n", "median"]
     if not pairs:
         return pd.DataFrame(columns=cols)
-    wanted = set(pairs)
-    parts = []
-    for key, fm in months(f):
-        perf = bottlenecks.performance(conn, fm, by="pair")
-        if perf.empty:
-            continue
-        perf = perf[[(a, b) in wanted for a, b in zip(perf["from_org"], perf["to_org"])]]
-        perf = perf[perf["decision_n"] > 0]
-        if not perf.empty:
-            parts.append(pd.DataFrame({"from_org": perf["from_org"], "to_org": perf["to_org"], "month": key,
-                                       "n": perf["decision_n"].astype(int), "median": perf["decision_median"].astype(float)}))
-    if not parts:
+    o = schema.organisations
+    wanted = {code for pair in pairs for code in pair}
+    ids = dict(conn.execute(sa.select(o.c.code, o.c.id).where(o.c.code.in_(sorted(wanted)))).all())
+    known = sorted({(ids[a], ids[b]) for a, b in pairs if a in ids and b in ids})
+    if not known:
         return pd.DataFrame(columns=cols)
-    return pd.concat(parts, ignore_index=True)[cols]
+    r = schema.referrals
+    values = (
+        sa.select(month_key(r.c.decided_on, conn.dialect.name).label("month"), r.c.from_org_id, r.c.to_org_id,
+                  r.c.days_to_decision.label("v"))
+        .select_from(r.join(c, c.c.id == r.c.case_id) if _case_filtered(f) else r)
+        .where(f.in_period(r.c.decided_on),
+               sa.or_(*(sa.and_(r.c.from_org_id == a, r.c.to_org_id == b) for a, b in known)),
+               *(f.case_clauses() if _case_filtered(f) else []))
+    )
+    keys = ["month", "from_org_id", "to_org_id"]
+    stats = bottlenecks._quantiles(bottlenecks._frame(conn, histogram_select(values, keys)), keys)
+    if stats.empty:
+        return pd.DataFrame(columns=cols)
+    codes = {v: k for k, v in ids.items()}
+    stats["from_org"] = stats["from_org_id"].astype(int).map(codes)
+    stats["to_org"] = stats["to_org_id"].astype(int).map(codes)
+    stats["n"] = stats["n"].astype(int)
+    stats["median"] = stats["median"].astype(float)
+    return stats.sort_values(["month", "from_org", "to_org"])[cols].reset_index(drop=True)
 
 
 def slowest_handoffs(conn, f: Filters, min_n: int = 1, limit: int = 3) -> pd.DataFrame:
