@@ -40,9 +40,19 @@ light_css = {"green": "background-color: #cfe8d7; color: #14532d", "amber": "bac
              "red": "background-color: #f6d0cc; color: #7a1b12", "grey": "background-color: #eeeeee; color: #444444"}
 
 
-def protected_series(code: str) -> pd.DataFrame:
+# the trends of every computed count, in one pass each: the matrix's counts are their last values
+count_series = ctx.query(q.count_series, project)
+
+
+def series_of(code: str, kind: str) -> pd.DataFrame:
+    if kind == "count":
+        return count_series[count_series["code"] == code].drop(columns="code").reset_index(drop=True)
+    return ctx.query(q.indicator_series, code)
+
+
+def protected_series(code: str, kind: str) -> pd.DataFrame:
     """The trend of an indicator, safe for this viewer (small counts hidden, small steps withheld)."""
-    df = ctx.protect(ctx.query(q.indicator_series, code), counts=["count", "n"], stats={"rate": "n"})
+    df = ctx.protect(series_of(code, kind), counts=["count", "n"], stats={"rate": "n"})
     return q.withhold_small_steps(df, k) if ctx.viewer.aggregate_only else df
 
 
@@ -69,10 +79,11 @@ def raw_value(row) -> object:
     return row["manual"] if row["kind"] == "manual" else row["count"] if row["kind"] == "count" else row["rate"]
 
 
-matrix = ctx.protect(ctx.query(q.results_matrix, project, ctx.lang), counts=["count", "n"], stats={"rate": "n"})
+matrix = q.fill_counts(ctx.query(q.results_matrix, project, ctx.lang, counts=False), count_series)
+matrix = ctx.protect(matrix, counts=["count", "n"], stats={"rate": "n"})
 if ctx.viewer.aggregate_only:
     codes = matrix.loc[matrix["kind"] == "count", "code"].unique()
-    matrix = q.align_counts(matrix, {c: protected_series(c) for c in codes})
+    matrix = q.align_counts(matrix, {c: protected_series(c, "count") for c in codes})
 matrix = q.with_progress(matrix)
 
 # ---------------------------------------------------------------- results matrix
@@ -133,7 +144,7 @@ with m4:
               help=_("Time elapsed: {share}").format(share=t.percent(row["elapsed"]) if pd.notna(row["elapsed"])
                                                      else "—"))
 
-series = protected_series(code) if row["kind"] != "manual" else ctx.query(q.indicator_series, code)
+series = protected_series(code, row["kind"]) if row["kind"] != "manual" else series_of(code, "manual")
 value_col = {"manual": "manual", "count": "count", "rate": "rate"}[row["kind"]]
 st.markdown("**" + _("Trend by quarter") + "**")
 st.caption(_("Counts are cumulative since the baseline date; rates are per quarter.") if row["kind"] != "manual"
@@ -143,11 +154,11 @@ if numbers.notna().sum() == 0 or (row["kind"] == "count" and not (numbers.fillna
     ui.empty_notice(t, _("No value for this indicator yet."))
 else:
     unit_titles = {"number": _("Value"), "percent": _("Percentage"), "days": _("Days"), "yes_no": _("Yes (1) / no (0)")}
-    st.altair_chart(charts.trend(series, value_col, {
+    ctx.chart(charts.trend, series, value_col, {
         "period": _("Quarter"), "value": unit_titles.get(row["unit"], _("Value")), "sex": _("Sex"),
         "baseline": _("Baseline"), "target": _("Target"),
     }, sex_labels, float(row["baseline"]), float(row["target"]),
-        quarter_labels={key: quarter_name(key) for key in series["quarter"].unique()}), width="stretch")
+        quarter_labels={key: quarter_name(key) for key in series["quarter"].unique()})
 
 if row["disaggregation"] == "sex":
     st.markdown("**" + _("By sex") + "**")

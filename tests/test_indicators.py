@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 import yaml
 
 from dashboard import schema as s
@@ -281,3 +282,130 @@ def test_withhold_small_steps():
     male = out[out["sex"] == "male"]["count"].tolist()
     assert pd.isna(male[0]) and male[1] == 7.0
     assert out[out["sex"] == "female"]["count"].tolist() == ["< 5", 9.0]
+
+
+# ---------------------------------------------------------------- one pass per computation
+def test_count_series_is_every_count_trend_and_gives_the_matrix_counts(db):
+    for f in (H2_2025, H2_2025.with_(regions=("A",)), Filters(start=date(2026, 1, 1), end=TODAY, today=TODAY)):
+        with db.connect() as c:
+            counts = q.count_series(c, f, "PRJ")
+            full = q.results_matrix(c, f, "PRJ", "en")
+            shared = q.fill_counts(q.results_matrix(c, f, "PRJ", "en", counts=False), counts)
+            assert sorted(counts["code"].unique()) == ["I-AR", "I-CI", "I-RS", "I-SA", "I-VA"]
+            for code in counts["code"].unique():
+                mine = counts[counts["code"] == code].drop(columns="code").reset_index(drop=True)
+                pd.testing.assert_frame_equal(mine, q.indicator_series(c, f, code))
+            empty = q.results_matrix(c, f, "PRJ", "en", counts=False)
+        pd.testing.assert_frame_equal(shared, full)
+        assert empty.loc[empty["kind"] == "count", "count"].isna().all()
+
+
+def test_counts_under_a_region_filter(db):
+    f = H2_2025.with_(regions=("A",))
+    m = _matrix(db, f)
+    # region A: C1, C2, C4 identified in 2025; R1, R2, R4 sent; C1's stay; S5 (C4)
+    assert _value(m, "I-CI") == 3 and _value(m, "I-RS") == 3 and _value(m, "I-AR") == 1
+    assert [_value(m, "I-SA", s) for s in ("all", "female", "male")] == [1, 1, 0]
+    with db.connect() as c:
+        sa_ = q.count_series(c, f, "PRJ").query("code == 'I-SA'")
+        rs = q.indicator_series(c, f, "I-RS")
+    assert sa_[sa_["sex"] == "all"]["count"].tolist() == [1, 1, 1, 1]
+    assert sa_[sa_["sex"] == "male"]["n"].tolist() == [0, 0, 0, 0]
+    assert rs["count"].tolist() == [1, 2, 2, 3]   # R1 Q1, R2 Q2, (R3 is in B), R4 Q4
+
+
+def test_period_before_the_baseline(db):
+    m = _matrix(db, Filters(start=date(2024, 1, 1), end=date(2024, 6, 30), today=TODAY))
+    counts = m[m["kind"] == "count"]
+    assert counts["count"].isna().all() and (counts["n"] == 0).all() and counts["as_of"].isna().all()
+    assert pd.isna(_value(m, "I-RP", col="rate")) and _value(m, "I-RP", col="n") == 0
+    assert pd.isna(_value(m, "I-MD", col="rate")) and _value(m, "I-MD", col="n") == 0
+    with db.connect() as c:
+        assert q.indicator_series(c, Filters(start=date(2024, 1, 1), end=date(2024, 6, 30), today=TODAY), "I-VA").empty
+        assert q.count_series(c, Filters(start=date(2024, 1, 1), end=date(2024, 6, 30), today=TODAY)).empty
+
+
+def test_measure_by_keys(db):
+    y2025 = (date(2025, 1, 1), date(2025, 12, 31))
+    with db.connect() as c:
+        va = q.measure(c, H2_2025, "victims_assisted", *y2025)
+        rs_q = q.measure(c, H2_2025, "referrals_sent", *y2025, ("quarter",))
+        rs_s = q.measure(c, H2_2025, "referrals_sent", *y2025, ("sex",))
+        rp_s = q.measure(c, H2_2025, "referrals_accepted_within_target_pct", *y2025, ("sex",))
+        md = q.measure(c, H2_2025, "median_days_to_first_service", *y2025, ("quarter", "sex"))
+        none = q.measure(c, H2_2025, "median_days_to_first_service", date(2024, 1, 1), date(2024, 12, 31))
+        zero = q.measure(c, H2_2025, "referrals_sent", date(2024, 1, 1), date(2024, 12, 31))
+        unknown = q.measure(c, H2_2025, "cases_identified", date(2026, 1, 1), date(2026, 6, 30), ("sex",))
+    assert va["value"].tolist() == [4.0] and va["n"].tolist() == [4]
+    assert rs_q["quarter"].tolist() == ["2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4"] and rs_q["n"].tolist() == [1] * 4
+    assert dict(zip(rs_s["sex"], rs_s["n"])) == {"female": 3, "male": 1}
+    # decided in 2025: female R1 within, R3 within, R4 declined; male R2 late
+    assert dict(zip(rp_s["sex"], rp_s["value"])) == {"female": pytest.approx(200 / 3), "male": 0.0}
+    assert list(zip(md["quarter"], md["sex"], md["value"])) == [
+        ("2025-Q1", "female", 0.0), ("2025-Q2", "male", 4.0), ("2025-Q3", "female", 10.0), ("2025-Q4", "female", 1.0)]
+    assert none.empty and zero["value"].tolist() == [0.0] and zero["n"].tolist() == [0]
+    assert dict(zip(unknown["sex"], unknown["n"])) == {"male": 1, "unknown": 1}  # C5, C6
+
+
+@pytest.mark.parametrize("share", [-1.0, 2.0])
+def test_same_answers_however_the_statements_are_written(db, monkeypatch, share):
+    """Windows over much of a table are written differently (a table scan on SQLite, cases
+    merged first on PostgreSQL): the same answers either way."""
+    filters = [H2_2025, H2_2025.with_(regions=("A",)), H2_2025.with_(sex=("female",))]
+
+    def everything():
+        with db.connect() as c:
+            return [(q.results_matrix(c, f, "PRJ", "en"), q.indicator_series(c, f, "I-RP"),
+                     q.indicator_series(c, f, "I-MD"), q.count_series(c, f)) for f in filters]
+
+    before = everything()
+    monkeypatch.setattr(q, "SQLITE_SCAN_SHARE", share)
+    monkeypatch.setattr(q, "PG_MERGE_SHARE", share)
+    after = everything()
+    for old, new in zip(before, after):
+        for a, b in zip(old, new):
+            pd.testing.assert_frame_equal(a, b)
+    assert [_value(q.with_progress(after[0][0]), "I-VA", s) for s in ("all", "female", "male")] == [4, 3, 1]
+
+
+def test_quarter_key_in_sql(db):
+    days = [date(2024, 12, 31), date(2025, 1, 1), date(2025, 3, 31), date(2025, 4, 1), date(2025, 6, 30),
+            date(2025, 7, 1), date(2025, 9, 30), date(2025, 10, 1), date(2025, 12, 31)]
+    with db.connect() as c:
+        got = [c.execute(sa.select(q.quarter_key(sa.literal(d, sa.Date), c.dialect.name))).scalar() for d in days]
+    assert got == [q.quarter_label(d) for d in days] == [
+        "2024-Q4", "2025-Q1", "2025-Q1", "2025-Q2", "2025-Q2", "2025-Q3", "2025-Q3", "2025-Q4", "2025-Q4"]
+
+
+def test_first_services_from_the_derived_table(db):
+    """With the derived case_first_service filled (dashboard.derived), the victims assisted and
+    the days to first service read it: the same answers as from the services themselves."""
+    if not hasattr(s, "case_first_service"):
+        pytest.skip("no derived case_first_service table in this schema")
+    filters = [H2_2025, H2_2025.with_(regions=("A",)), H2_2025.with_(sex=("female",))]
+    late = (date(2025, 3, 1), date(2025, 12, 31))  # C1 was served before: counted on 1 March (S2)
+
+    def everything(c):
+        out = []
+        for f in filters:
+            out += [q.results_matrix(c, f, "PRJ", "en"), q.count_series(c, f), q.indicator_series(c, f, "I-MD"),
+                    q.measure(c, f, "victims_assisted", *late, ("quarter",)),
+                    q.measure(c, f, "victims_assisted", date(2025, 3, 2), late[1])]
+        return out
+
+    with db.connect() as c:
+        plain = everything(c)
+        assert q._first_services(c) is None
+        c.execute(s.case_first_service.insert().from_select(
+            ["case_id", "first_on"],
+            sa.select(s.services.c.case_id, sa.func.min(s.services.c.started_on)).group_by(s.services.c.case_id)))
+        assert q._first_services(c) is not None
+        derived = everything(c)
+        c.rollback()
+    for a, b in zip(plain, derived):
+        pd.testing.assert_frame_equal(a, b)
+    by_quarter = derived[3]
+    assert by_quarter["quarter"].tolist() == ["2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4"]
+    assert by_quarter["n"].tolist() == [1, 1, 1, 1]          # C1 (1 Mar), C2, C3, C4
+    assert derived[4]["n"].tolist() == [3]                   # from 2 March: C1 has no service left
+    assert [_value(q.with_progress(derived[0]), "I-MD")] == [pytest.approx(5.5)]
