@@ -9,6 +9,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
+from dashboard.db import quantiles_from_histogram
+
 import numpy as np
 import sqlalchemy as sa
 
@@ -269,7 +271,7 @@ def test_quantiles_of_a_histogram_equal_numpy_on_the_expanded_values():
     hist = pd.concat([hist, pd.DataFrame({"a": [9], "b": [9], "v": [7], "c": [1]})], ignore_index=True)
     values = hist.loc[hist.index.repeat(hist["c"])]
     for keys in (["a", "b"], ["a"], []):
-        got = b._quantiles(hist, keys)
+        got = quantiles_from_histogram(hist, keys)
         groups = values.groupby(keys) if keys else [((), values)]
         want = {key if isinstance(key, tuple) else (key,): (len(g), np.percentile(g["v"], 50), np.percentile(g["v"], 90))
                 for key, g in groups}
@@ -277,4 +279,4 @@ def test_quantiles_of_a_histogram_equal_numpy_on_the_expanded_values():
         for row in got.itertuples(index=False):
             n, med, p90 = want[tuple(getattr(row, k) for k in keys)]
             assert (row.n, round(row.median, 9), round(row.p90, 9)) == (n, round(med, 9), round(p90, 9))
-    assert b._quantiles(hist.iloc[0:0], ["a"]).empty
+    assert quantiles_from_histogram(hist.iloc[0:0], ["a"]).empty

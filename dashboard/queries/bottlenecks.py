@@ -92,14 +92,6 @@ def _name_orgs(conn, df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return df
 
 
-_frame = frame
-
-
-def _quantiles(hist: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """keys, n, median, p90 per group of ``hist`` (keys, v, c): ``db.quantiles_from_histogram``."""
-    return quantiles_from_histogram(hist, keys)
-
-
 def _case_filtered(f: Filters) -> bool:
     """Whether the filters restrict the cases at all (else the join to cases is skipped)."""
     return bool(f.effective_regions() is not None or f.sex or f.age_group or f.exploitation)
@@ -156,12 +148,12 @@ def performance(conn, f: Filters, by: str = "receiver") -> pd.DataFrame:
     (and from_* for pairs). Groups where nothing happened in the period are absent.
 
     One SQL statement (:func:`_period_events`): counts and day histograms per group; the
-    percentiles are interpolated from the histograms (:func:`_quantiles`)."""
+    percentiles are interpolated from the histograms (:func:`dashboard.db.quantiles_from_histogram`)."""
     keys = _keys(by)
     names = ["sent", "acknowledged", "accepted", "declined", *(f"declined_{x}" for x in DECLINE_REASONS)]
     measure_cols = [f"{m}_{s}" for m in MEASURES for s in ("n", "median", "p90")]
     empty = pd.DataFrame(columns=[*keys, *names, "decisions", "acceptance_rate", *measure_cols])
-    ev = _frame(conn, _period_events(f, keys))
+    ev = frame(conn, _period_events(f, keys))
     if ev.empty:
         return empty
     ev["n"] = ev["n"].astype("int64")
@@ -189,7 +181,7 @@ def performance(conn, f: Filters, by: str = "receiver") -> pd.DataFrame:
     for m in MEASURES:
         part = ev[(ev["kind"] == m) & ev["v"].notna()]
         hist = part.groupby([*keys, "v"], as_index=False)["n"].sum().rename(columns={"n": "c"})
-        stats = _quantiles(hist, keys).rename(
+        stats = quantiles_from_histogram(hist, keys).rename(
             columns={"n": f"{m}_n", "median": f"{m}_median", "p90": f"{m}_p90"})
         if keys:
             df = df.merge(stats, on=keys, how="left")
@@ -281,7 +273,7 @@ def _decision_stats(conn, f: Filters) -> pd.DataFrame:
         .where(f.in_period(r.c.decided_on), *_case_where(f))
     )
     keys = ["from_org_id", "to_org_id"]
-    return _quantiles(_frame(conn, histogram_select(values, keys)), keys)
+    return quantiles_from_histogram(frame(conn, histogram_select(values, keys)), keys)
 
 
 def ranking(conn, f: Filters, limit: int | None = 3, min_n: int = 1) -> pd.DataFrame:
@@ -394,7 +386,7 @@ def time_in_stage(conn, f: Filters) -> pd.DataFrame:
     source = sp.join(c, c.c.id == sp.c.case_id) if _case_filtered(f) else sp
 
     def spans_between(start, end):
-        return _frame(conn, sa.select(sp.c.stage, sp.c.days.label("v"), sa.func.count().label("c"))
+        return frame(conn, sa.select(sp.c.stage, sp.c.days.label("v"), sa.func.count().label("c"))
                       .select_from(source).where(sp.c.next_on >= start, sp.c.next_on <= end, *_case_where(f))
                       .group_by(sp.c.stage, sp.c.days))
 
@@ -403,7 +395,7 @@ def time_in_stage(conn, f: Filters) -> pd.DataFrame:
         times = spans_between(f.start, f.end)
     else:  # whole months from stage_span_months, the days before and after from the spans
         sm = schema.stage_span_months
-        parts = [_frame(conn, sa.select(sm.c.stage, sm.c.days.label("v"), sa.func.sum(sm.c.n).label("c"))
+        parts = [frame(conn, sa.select(sm.c.stage, sm.c.days.label("v"), sa.func.sum(sm.c.n).label("c"))
                         .where(sm.c.month >= first, sm.c.month <= last).group_by(sm.c.stage, sm.c.days))]
         if f.start < first:
             parts.append(spans_between(f.start, first - timedelta(days=1)))
@@ -413,14 +405,14 @@ def time_in_stage(conn, f: Filters) -> pd.DataFrame:
         parts = [p for p in parts if not p.empty]
         times = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["stage", "v", "c"])
     # next_on, stage, entered: the order of ix_stage_spans_next, so no sort for the grouping
-    open_ = _frame(conn, sa.select(sp.c.stage, sp.c.entered, sa.func.count().label("c"))
+    open_ = frame(conn, sa.select(sp.c.stage, sp.c.entered, sa.func.count().label("c"))
                   .select_from(source).where(sp.c.next_on.is_(None), *_case_where(f))
                   .group_by(sp.c.stage, sp.c.entered))
     if not open_.empty:
         open_["v"] = [(today - d).days for d in open_["entered"]]
         open_ = open_.groupby(["stage", "v"], as_index=False)["c"].sum()
-    long = pd.concat([_quantiles(times, ["stage"]).assign(kind="time"),
-                      _quantiles(open_[["stage", "v", "c"]] if not open_.empty else open_, ["stage"])
+    long = pd.concat([quantiles_from_histogram(times, ["stage"]).assign(kind="time"),
+                      quantiles_from_histogram(open_[["stage", "v", "c"]] if not open_.empty else open_, ["stage"])
                       .assign(kind="backlog")], ignore_index=True)
     return _stage_rows(long)
 

@@ -23,7 +23,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from dashboard import derived, schema
-from dashboard.db import days_diff, frame, histogram_select, month_key, percentiles
+from dashboard.db import days_diff, frame, histogram_select, month_key, percentiles, quantiles_from_histogram
 from dashboard.domain import MINOR_BANDS
 from dashboard.filters import Filters
 from dashboard.queries import bottlenecks, plan, shelters
@@ -243,7 +243,7 @@ def handoffs_per_month(conn, f: Filters, pairs: tuple[tuple[str, str], ...]) -> 
                *(f.case_clauses() if _case_filtered(f) else []))
     )
     keys = ["month", "from_org_id", "to_org_id"]
-    stats = bottlenecks._quantiles(bottlenecks._frame(conn, histogram_select(values, keys)), keys)
+    stats = quantiles_from_histogram(frame(conn, histogram_select(values, keys)), keys)
     if stats.empty:
         return pd.DataFrame(columns=cols)
     codes = {v: k for k, v in ids.items()}
