@@ -173,16 +173,30 @@ def language_selector() -> Translator:
     return translator(lang)
 
 
+FILTER_KEYS = ("flt_regions", "flt_period", "flt_range")
+
+
+def seed_filter_state(state, params: dict, today: date, allowed: set[str], scope) -> None:
+    """Give each filter widget missing from ``state`` (session state) its value from the URL
+    ``params``, on every run, not only once per session: Streamlit drops a widget's state when
+    a page change reaches the server before the browser has reported that widget (signing in,
+    then the re-login cookie's rerun), and a selectbox without state silently falls back to
+    its first option ("this quarter"). The URL holds the filters of the last run
+    (sidebar_filters writes them back), so a dropped filter comes back as it was."""
+    missing = [key for key in FILTER_KEYS if key not in state]
+    if not missing:
+        return
+    base = Filters.from_params(params, today, known_regions=allowed, scope=scope)
+    initial = {"flt_regions": list(base.regions), "flt_period": base.preset, "flt_range": (base.start, base.end)}
+    for key in missing:
+        state[key] = initial[key]
+
+
 def sidebar_filters(t: Translator, viewer: Viewer, regions: dict[str, str], today: date) -> Filters:
     """Region and period filters, shared by all pages and kept in the URL."""
     _ = t.gettext
     allowed = {c: n for c, n in regions.items() if viewer.regions is None or c in viewer.regions}
-    if "flt_initialised" not in st.session_state:
-        base = Filters.from_params(dict(st.query_params), today, known_regions=set(allowed), scope=viewer.regions)
-        st.session_state["flt_regions"] = list(base.regions)
-        st.session_state["flt_period"] = base.preset
-        st.session_state["flt_range"] = (base.start, base.end)
-        st.session_state["flt_initialised"] = True
+    seed_filter_state(st.session_state, dict(st.query_params), today, set(allowed), viewer.regions)
     st.sidebar.subheader(_("Filters"))
     label_regions = _("Regions")
     if viewer.regions is not None:

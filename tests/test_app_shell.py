@@ -4,7 +4,10 @@ import pytest
 from dashboard.navigation import PAGES, pages_for
 from dashboard.privacy import Viewer
 from dashboard.users import DEMO_PASSWORD
-from tests.apptest import app_for, open_page, signed_out, texts
+from streamlit.testing.v1 import AppTest
+
+from dashboard import audit
+from tests.apptest import APP, TIMEOUT, _env, app_for, open_page, signed_out, texts
 
 EXPECTED = {
     "admin": ["home", "summary", "case-flow", "bottlenecks", "case-review", "shelters", "action-plan",
@@ -98,3 +101,49 @@ def test_database_down_gives_a_clear_message(lang, message):
     assert not at.exception
     assert message in texts(at)
     assert not at.text_input  # no sign-in form over a database that is not there
+
+
+
+def test_filter_state_dropped_by_streamlit_comes_back_from_the_url():
+    """Streamlit drops a widget's state when a page change reaches the server before the
+    browser reported that widget (sign-in, then the re-login cookie's rerun). The filters
+    must then come back from the URL (which holds the last run's filters), not fall to the
+    selectbox's first option ("this quarter")."""
+    from datetime import date
+
+    from dashboard.ui import seed_filter_state
+
+    today = date(2026, 12, 2)
+    url = {"period": "custom", "from": "2026-03-01", "to": "2026-05-31", "regions": "ML-1,ML-9,XX"}
+    # every filter widget lost its state (a new session, or all dropped): all from the URL
+    state = {}
+    seed_filter_state(state, url, today, {"ML-1", "ML-2", "ML-9"}, None)
+    assert state == {"flt_period": "custom", "flt_range": (date(2026, 3, 1), date(2026, 5, 31)),
+                     "flt_regions": ["ML-1", "ML-9"]}
+    # only the period was dropped: it comes back; the regions the person holds now stay
+    state = {"flt_regions": ["ML-2"], "flt_range": (date(2026, 1, 1), date(2026, 1, 31)), "lang": "fr"}
+    seed_filter_state(state, {"period": "year_to_date", "regions": "ML-1"}, today, {"ML-1", "ML-2"}, None)
+    assert state == {"flt_regions": ["ML-2"], "flt_range": (date(2026, 1, 1), date(2026, 1, 31)), "lang": "fr",
+                     "flt_period": "year_to_date"}
+    # nothing dropped: nothing changes, even if the URL says otherwise
+    before = dict(state)
+    seed_filter_state(state, {"period": "this_quarter"}, today, {"ML-1"}, None)
+    assert state == before
+    # no period in the URL: the default period, never the first option
+    state = {}
+    seed_filter_state(state, {}, today, {"ML-1"}, None)
+    assert state["flt_period"] == "last_12_months" and state["flt_regions"] == []
+
+
+def test_the_url_period_is_the_sessions_period(demo_db_url):
+    _env(demo_db_url)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["period"] = "year_to_date"
+    for key, value in {"lang": "en", "authentication_status": True, "username": "committee", "name": "committee",
+                       "login_at": audit.now()}.items():
+        at.session_state[key] = value
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="flt_period").value == "year_to_date"
+    at.selectbox(key="flt_period").set_value("last_quarter").run()
+    assert at.query_params["period"] == "last_quarter"
