@@ -21,8 +21,22 @@ What the generated data shows on purpose (tests/test_demo.py checks it):
 
 * seasonality (peaks in March–April and October–November, fewer on weekends) and a
   mild upward trend (+35 % over five years);
-* ~75 % female, ~30 % minors, mostly nationals, regions weighted by population;
+* ~75 % female, ~30 % minors, mostly nationals, regions weighted by population (the
+  capital, where the services are, 3 times more);
 * cases that stop at every stage; recent cases have come less far;
+* a caseload's lifecycle: a case is closed (stage event ``closed``) a few weeks after its
+  last activity — its services ended, its shelter stay left, its referrals decided —
+  never while one of them is still under way; in return and reintegration, most are
+  closed as referred on (``closed_referred``) once the reintegration programme has begun
+  (its services run on). The justice track goes on by itself (a complaint's service is
+  one-off, the prosecution's lasts until the judgement). So the open cases (~9 %: active
+  or in follow-up) are recent or still receiving a service, and 3 % are forgotten for
+  months (18 at most) before a later review closes them; in each region, one case
+  identified 4–10 months before ``today`` is planted forgotten, so that every region's
+  agenda shows a case without movement. The case review agenda then
+  lists every reason in plausible numbers: at 250,000 cases (seed 1) ~1,600 overdue
+  referrals, ~170 cases without assistance, ~15 long shelter stays and ~4,300 cases
+  without movement (most of them in a long service with nothing else recorded);
 * referrals along the chain (first responder → social services / NGO / shelter →
   NGO / IOM for return and reintegration), loops back to the police for a complaint,
   declines (~10 %: shelters decline ``no_capacity`` when full), pending referrals
@@ -106,8 +120,20 @@ SLOW_SHELTER_MEDIAN = 13.0
 DECLINE_P = {"prosecution": 0.15, "iom": 0.08}
 DECLINE_P_DEFAULT = 0.085
 FORGOTTEN_P = 0.06  # a referral sent in the last 90 days that nobody answers
+# Identification is likelier where the services are: the capital's weight (its population)
+# is multiplied by this.
+CAPITAL_WEIGHT = 3.0
+# Closure: a case is closed a while after its last activity (median ~30 days; ~2 weeks for
+# cases found not to be victims), unless something is still under way today; a share
+# STUCK_P is forgotten instead, until a later case review closes it (~10 months on, 18 at
+# most).
+CLOSE_DAYS, NOT_VICTIM_CLOSE_DAYS = (10, 20.0), (3, 10.0)  # (minimum, median of the rest)
+STUCK_P, STUCK_DAYS = 0.03, (60, 240.0, 480)  # (minimum, median of the rest, its maximum)
+# Return and reintegration with a long service: most cases are closed as referred on to the
+# reintegration programme once it has started (the programme's services run on).
+REFERRED_ON_P = 0.8
 
-# Service durations in days: (min, max); (0, 0) = one-off.
+# Service durations in days: (min, max), skewed toward the minimum; (0, 0) = one-off.
 SERVICE_DAYS = {
     "food": (0, 0), "non_food_items": (0, 0), "vulnerability_screening": (0, 0), "medical": (0, 14),
     "psychosocial": (14, 180), "legal": (30, 365), "education_vocational": (60, 300), "livelihood": (60, 365),
@@ -389,10 +415,16 @@ class _Cases:
         self.p_judgement = _Picker(JUDGEMENT_WEIGHTS)
         self.planted_lo, self.planted_hi = planted_window
         self.last_decided = NEVER
+        # the current case: its latest activity up to today (ordinal), whether anything of
+        # it is still under way today, the index of the service of the last referral
+        self.c_last, self.c_busy, self.last_ref_service = 0, False, None
+        self.stale = today - 90  # set by generate() from the profile's no_movement_days
+        self.forgotten_regions: set[int] = set()  # regions with a case without movement today
         # shelter operators with beds of each category at some point
         self.shelter_ops = {c: [o for o, sids in ledger.org_shelters.items()
                                 if any(max(ledger.beds[(s, c)]) > 0 for s in sids)] for c in _Ledger.CATS}
         self.candidates: dict[str, deque] = {c: deque(maxlen=4000) for c in _Ledger.CATS}
+        self.reserve: dict[str, deque] = {c: deque(maxlen=4000) for c in _Ledger.CATS}  # closed before
         self.reset()
         self.counts = {k: 0 for k in ("cases", "case_exploitation", "case_control_methods", "stage_events",
                                       "referrals", "services", "shelter_stays")}
@@ -424,7 +456,8 @@ class _Cases:
 
     def service_end(self, service: str, start: int) -> int | None:
         lo, hi = SERVICE_DAYS.get(service, (0, 30))
-        end = start + (lo if hi == lo else lo + int(self.rnd() * (hi - lo + 1)))
+        u = self.rnd()
+        end = start + (lo if hi == lo else lo + int(u * u * (hi - lo + 1)))  # most short, a few long
         return end if end <= self.T else None
 
     def add_service(self, case_id: int, ref_id: int | None, service: str, org: int, start: int,
@@ -433,6 +466,12 @@ class _Cases:
         self.next_serv += 1
         if end == -1:
             end = self.service_end(service, start)
+        if end is None:
+            self.c_busy = True
+        elif end > self.c_last:
+            self.c_last = end
+        if start > self.c_last:
+            self.c_last = start
         self.servs.append((sid, f"{self.prefix}-S-{sid:07d}", case_id, ref_id, service, org, self.d(start),
                            None if end is None else self.d(end)))
 
@@ -440,10 +479,12 @@ class _Cases:
         return _stay_length(self.rng, self.long_stay)
 
     def refer(self, case_id: int, frm: int, to: int, sent: int, service: str, reason: str,
-              stay: dict | None = None, accept: bool = False, decided: int | None = None):
+              stay: dict | None = None, accept: bool = False, decided: int | None = None, one_off: bool = False):
         """Write one referral; returns (outcome, decided_on, first_service_on) with
-        outcome accepted | declined | pending, or None when it would be sent after today."""
+        outcome accepted | declined | pending, or None when it would be sent after today.
+        ``one_off``: the service that follows an acceptance ends the day it starts."""
         T, rnd = self.T, self.rnd
+        self.last_ref_service = None
         if sent > T:
             return None
         rid = self.next_ref
@@ -490,6 +531,11 @@ class _Cases:
             None if first is None else d(first),
             None if ack is None else ack - sent, None if decided is None else decided - sent,
             None if first is None else first - sent))
+        last = max(x for x in (sent, ack, decided, first) if x is not None)
+        if last > self.c_last:
+            self.c_last = last
+        if decided is None or (outcome == "accepted" and first is None):  # waiting for a decision or a start
+            self.c_busy = True
         if outcome == "accepted" and first is not None:
             if shelter_pick is not None:
                 exit_ = first + stay["length"]
@@ -500,7 +546,8 @@ class _Cases:
                 stay["exit"], stay["open"] = (T if open_ else exit_), open_
                 self.add_service(case_id, rid, "shelter", to, first, None if open_ else exit_)
             else:
-                self.add_service(case_id, rid, service, to, first)
+                self.add_service(case_id, rid, service, to, first, first if one_off else -1)
+            self.last_ref_service = len(self.servs) - 1
         return outcome or "pending", decided, first
 
     def exit_destination(self, foreign: bool) -> str:
@@ -540,6 +587,7 @@ class _Cases:
         rng, rnd, T, orgs = self.rng, self.rnd, self.T, self.orgs
         cid = self.next_case
         self.next_case += 1
+        self.c_last, self.c_busy = d0, False
         sex = self.p_sex(rnd)
         band = self.p_age(rnd)
         minor = None if band == "unknown" else band in MINOR_BANDS
@@ -644,7 +692,9 @@ class _Cases:
                 stages.append((cid, stage, d(t), holder, None))
                 last_event = t
             go = res is not None and rnd() < (0.85 if foreign else 0.6)
+        before_rr = None  # (latest activity, anything under way) before return and reintegration
         if go:  # return and reintegration
+            before_rr = (max(last_event, self.c_last), self.c_busy)
             sent = t + 30 + self.lognorm_days(60.0, 0.6)
             if stay is not None and "exit" in stay:
                 sent = max(sent, stay["exit"] - 10)
@@ -663,16 +713,23 @@ class _Cases:
                 stages.append((cid, stage, d(t), holder, None))
                 last_event = t
 
-        # closure
+        # closure: a while after the last activity of the chain (its stage events, referrals,
+        # services and shelter stays), never while a service, a stay or a referral is still
+        # under way today; a few cases are forgotten for months first (the stuck ones)
         closed_on = None
-        p_close = {"identification": 0.25, "immediate_assistance": 0.3, "protection": 0.45,
-                   "return_reintegration": 0.85}[stage]
-        if status == "not_victim":
-            p_close = 0.9
-        if rnd() < p_close:
-            c = t + (5 + self.lognorm_days(20.0) if status == "not_victim" else 20 + self.lognorm_days(90.0, 0.6))
-            if stay is not None and "exit" in stay:
-                c = max(c, stay["exit"]) if not stay["open"] else NEVER  # not while still in the shelter
+        last, busy = max(last_event, self.c_last), self.c_busy
+        referred_on = (stage == "return_reintegration" and self.last_ref_service is not None
+                       and self.servs[self.last_ref_service][4] != "assisted_voluntary_return"
+                       and rnd() < REFERRED_ON_P)
+        if referred_on:  # closed once the programme has started; what ran before must be over
+            last, busy = max(before_rr[0], t), before_rr[1]
+        if not busy:
+            lo, median = NOT_VICTIM_CLOSE_DAYS if status == "not_victim" else CLOSE_DAYS
+            c = last + lo + self.lognorm_days(median, 0.7)
+            if rnd() < STUCK_P:
+                c += STUCK_DAYS[0] + min(self.lognorm_days(STUCK_DAYS[1], 0.8), STUCK_DAYS[2])
+            if c <= T and region not in self.forgotten_regions and last < self.stale and T - 300 <= d0 <= T - 120:
+                c = NEVER  # planted: every region's case review shows at least one forgotten case
             if c <= T:
                 closed_on = c
                 stages.append((cid, "closed", d(c), holder, None))
@@ -682,11 +739,13 @@ class _Cases:
         pj = 0.35 if status == "actual" else 0.12 if status == "possible" else 0.0
         if pj and rnd() < pj:
             last_event = max(last_event, self.justice(cid, d0, ident, holder, region))
+        if closed_on is None and not busy and max(last_event, self.c_last) < self.stale:
+            self.forgotten_regions.add(region)  # without movement today
 
         # the case row
         current = "closed" if closed_on is not None else stage
         if closed_on is not None:
-            case_status = "closed_referred" if reached_return_by_iom and rnd() < 0.4 else "closed"
+            case_status = "closed_referred" if referred_on or (reached_return_by_iom and rnd() < 0.4) else "closed"
         else:
             case_status = "follow_up" if stage == "return_reintegration" else "active"
         if status == "possible" and rnd() < 0.5:
@@ -698,10 +757,13 @@ class _Cases:
         self.cases.append((cid, f"{self.prefix}-{year}-{cid:06d}", region, sex, band,
                            None if minor is None else int(minor), nat, int(foreign), status, decided_by, d(d0),
                            ident, case_status, holder, current, "demo", upd))
-        # candidates for the planted over-capacity episode: no stay, still open at the window
-        if cat is not None and stay is None and d0 < self.planted_lo and d0 >= self.planted_lo - 365 \
-                and (closed_on is None or closed_on >= self.planted_hi):
-            self.candidates[cat].append((cid, ident))
+        # candidates for the planted over-capacity episode: no stay, identified in the year
+        # before the window, still open at the window (else, when too few are, closed by then)
+        if cat is not None and stay is None and d0 < self.planted_lo and d0 >= self.planted_lo - 365:
+            if closed_on is None or closed_on >= self.planted_hi:
+                self.candidates[cat].append((cid, ident))
+            else:
+                self.reserve[cat].append((cid, ident))
 
     def shelter_referral(self, cid: int, frm: int, region: int, sent: int, stay: dict):
         """Refer to a shelter operator with beds of the category (in the region first);
@@ -743,7 +805,7 @@ class _Cases:
             police = ident
         else:  # back to the police: the loop in the chain
             police = orgs.pick(self.rng, "police", region)
-            res = self.refer(cid, holder if rnd() < 0.5 else ident, police, c, "legal", "other")
+            res = self.refer(cid, holder if rnd() < 0.5 else ident, police, c, "legal", "other", one_off=True)
             if res is None or res[0] != "accepted":
                 return d0
             c = res[1]
@@ -759,9 +821,12 @@ class _Cases:
         res = self.refer(cid, police, pros, sent, "legal", "other")
         if res is None or res[0] != "accepted":
             return inv if res is None or res[1] is None else res[1]
-        p = res[1]
+        p, proceedings = res[1], self.last_ref_service
         self.stages.append((cid, "prosecution", d(p), pros, None))
         j = p + 60 + self.lognorm_days(150.0, 0.6)
+        if proceedings is not None:  # the prosecution's service lasts until the judgement
+            row = self.servs[proceedings]
+            self.servs[proceedings] = (*row[:-1], None if j > T else d(j))
         if j > T:
             return p
         self.stages.append((cid, "judgement", d(j), pros, self.p_judgement(rnd)))
@@ -827,12 +892,13 @@ def generate(engine: Engine, profile, cases: int, seed: int = 1, today: date | N
     # most organisations
     pops = [r.population for r in region_rows if r.population]
     mean_pop = sum(pops) / len(pops) if pops else 1
-    region_pick = _Picker([(r.id, r.population or mean_pop) for r in region_rows])
     n_orgs = {r.id: 0 for r in region_rows}
     for o in org_rows:
         if o.region_id in n_orgs:
             n_orgs[o.region_id] += 1
     capital = max(region_rows, key=lambda r: (n_orgs[r.id], r.population or 0)).id
+    region_pick = _Picker([(r.id, (r.population or mean_pop) * (CAPITAL_WEIGHT if r.id == capital else 1))
+                           for r in region_rows])
 
     base = S - 400
     ledger = _Ledger(base, T)
@@ -849,6 +915,7 @@ def generate(engine: Engine, profile, cases: int, seed: int = 1, today: date | N
 
     review = getattr(profile, "review", None)
     long_stay = int(getattr(review, "long_stay_days", 90) or 90)
+    no_movement = int(getattr(review, "no_movement_days", 60) or 60)
     iso2 = (getattr(profile, "country_iso2", None) or "XX").upper()
 
     # identification dates: seasonality, weekly rhythm, trend
@@ -883,6 +950,7 @@ def generate(engine: Engine, profile, cases: int, seed: int = 1, today: date | N
     planted_window = (n0, n0 + 3 + rng.randrange(3))
 
     gen = _Cases(rng, seed, iso2, iso2, orgs, ledger, T, long_stay, ids, shelter_p, planted_window)
+    gen.stale = T - no_movement - 30  # a case whose last activity is older is "without movement" today
     police = orgs.by_role_region.get(("police", capital)) or orgs.by_role.get("police") or []
     shelter_orgs = sorted(ledger.org_shelters, key=lambda o: (orgs.region_of.get(o) != capital, o))
     if police and shelter_orgs:
@@ -936,7 +1004,9 @@ def _plant_over_capacity(gen: _Cases, ledger: _Ledger, orgs: _Orgs, window: tupl
     """Emergency placements pushing one shelter's bed category over capacity on every
     night of ``window`` (and on no other night): each with a same-day referral from the
     identifying organisation, a shelter service, and an exit to another shelter when
-    the window ends. Returns (shelter code, first night, last night) or None."""
+    the window ends. The cases are the latest still open at the window; when there are too
+    few (small demos: most cases are closed a few weeks after their last activity), the
+    latest closed before it. Returns (shelter code, first night, last night) or None."""
     lo, hi = window
     options = []
     for (sid, cat), beds in ledger.beds.items():
@@ -945,13 +1015,13 @@ def _plant_over_capacity(gen: _Cases, ledger: _Ledger, orgs: _Orgs, window: tupl
         if any(beds[i] <= 0 for i in nights):
             continue
         needed = max(beds[i] - occ[i] for i in nights) + 1
-        if len(gen.candidates[cat]) >= needed:
+        if len(gen.candidates[cat]) + len(gen.reserve[cat]) >= needed:
             options.append((needed, sid, cat))
     if not options:
         return None
     needed, sid, cat = min(options)
     org = next(o for o, sids in ledger.org_shelters.items() if sid in sids)
-    cands = list(gen.candidates[cat])[-needed:]
+    cands = (list(gen.reserve[cat]) + list(gen.candidates[cat]))[-needed:]  # open cases first
     d = gen.d
     for cid, ident in cands:
         rid = gen.next_ref

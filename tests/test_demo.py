@@ -225,14 +225,77 @@ def test_shelter_occupancy_within_capacity_except_the_planted_nights(generated):
                for s in stays)
 
 
-def test_shelters_decline_when_full(sqlite_engine):
+@pytest.fixture(scope="module")
+def thousands(db_factory):
+    """3,000 cases (SQLite): enough to fill shelters and to show every reason of the agenda."""
+    engine = db_factory.engine("sqlite")
+    demo.generate(engine, load_profile("mali"), cases=3000, seed=SEED, today=TODAY)
+    yield engine
+    db_factory.drop(engine)
+
+
+def test_shelters_decline_when_full(thousands):
     # 300 cases never fill a shelter; a few thousand do
-    demo.generate(sqlite_engine, load_profile("mali"), cases=3000, seed=SEED, today=TODAY)
-    with sqlite_engine.connect() as conn:
+    with thousands.connect() as conn:
         r = schema.referrals
         n = conn.execute(sa.select(sa.func.count()).where(
             r.c.decline_reason == "no_capacity", r.c.service_type == "shelter")).scalar()
     assert n > 0
+
+
+def test_case_review_agenda_has_every_reason_in_plausible_numbers(thousands):
+    from dashboard.filters import Filters
+    from dashboard.privacy import Viewer
+    from dashboard.queries import review
+
+    with thousands.connect() as conn:
+        status = Counter(conn.execute(sa.select(schema.cases.c.case_status)).scalars())
+        got = review.agenda_counts(conn, Filters(start=TODAY - timedelta(days=364), end=TODAY, today=TODAY),
+                                   Viewer("committee", "committee"), load_profile("mali").review)
+    # a minority open (recent cases, services under way, a few forgotten), most closed
+    open_share = (status["active"] + status["follow_up"]) / 3000
+    assert 0.04 <= open_share <= 0.2 and status["follow_up"] > 0 and status["closed_referred"] > 0
+    # every reason listed, none for more than a few per cent of the cases
+    assert all(got[reason] > 0 for reason in review.REASONS), got
+    assert got["all"] <= 0.05 * 3000 and got["no_movement"] <= 0.03 * 3000, got
+
+
+def test_cases_are_closed_after_their_last_activity(generated):
+    engine, result, _ = generated
+    cases = {c["id"]: c for c in rows(engine, schema.cases)}
+    refs = rows(engine, schema.referrals)
+    justice = {r["id"] for r in refs if r["reason"] == "other"}  # complaint and prosecution: their own track
+    events = defaultdict(dict)
+    for e in rows(engine, schema.stage_events):
+        events[e["case_id"]][e["stage"]] = e["occurred_on"]
+    code, first, _last = result["planted_over_capacity"]
+    with engine.connect() as conn:
+        sid = conn.execute(sa.select(schema.shelters.c.id).where(schema.shelters.c.code == code)).scalar_one()
+    planted = {s["case_id"] for s in rows(engine, schema.shelter_stays)
+               if s["shelter_id"] == sid and s["entered_on"] == first}
+    activity = defaultdict(list)  # the dates of the assistance, per case
+    under_way = set()  # cases with a referral undecided or a service not ended (today)
+    for r in refs:
+        if r["id"] not in justice:
+            activity[r["case_id"]] += [r["sent_on"], r["acknowledged_on"], r["decided_on"], r["first_service_on"]]
+            if r["decided_on"] is None or (r["outcome"] == "accepted" and r["first_service_on"] is None):
+                under_way.add(r["case_id"])
+    for s in rows(engine, schema.services):
+        if s["referral_id"] not in justice:
+            activity[s["case_id"]] += [s["started_on"], s["ended_on"]]
+            if s["ended_on"] is None:
+                under_way.add(s["case_id"])
+    for cid, c in cases.items():
+        closed = events[cid].get("closed")
+        if c["case_status"] == "closed" and cid not in planted:
+            assert cid not in under_way, c["code"]
+            last = max([d for d in activity[cid] if d is not None] + [c["identified_on"]])
+            assert last + timedelta(days=3) <= closed, (c["code"], last, closed)
+        elif c["case_status"] == "closed_referred":  # referred on once return and reintegration began
+            assert events[cid]["return_reintegration"] + timedelta(days=3) <= closed, c["code"]
+    # old cases are closed (but the few forgotten for longer than two years)
+    old = [c for c in cases.values() if c["identified_on"] < TODAY - timedelta(days=730)]
+    assert sum(c["case_status"] in ("closed", "closed_referred") for c in old) >= 0.9 * len(old)
 
 
 def test_plan_activities(generated):

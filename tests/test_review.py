@@ -337,3 +337,86 @@ def test_greatest_ignores_nulls_on_both_dialects(engine):
             greatest(engine.dialect.name, d1).label("c"),
         )).one()
     assert [str(v)[:10] for v in got] == ["2026-02-01", "2026-02-01", "2026-01-05"]
+
+
+# ---------------------------------------------------------------- no movement: every dated fact
+# code: (status, identified days ago, stage events, services, referrals, stays), each fact as
+# days ago (negative: after today). N = 60: a fact 60 days ago is a movement, 61 is not.
+MOVES = {
+    "M-STAGE-IN": ("active", 200, [61], [], [], []),
+    "M-STAGE-EQ": ("active", 200, [60], [], [], []),
+    "M-SERVICE-END-IN": ("active", 200, [], [(150, 61)], [], []),
+    "M-SERVICE-END-EQ": ("active", 200, [], [(150, 60)], [], []),
+    "M-SERVICE-START": ("active", 200, [], [(60, None)], [], []),
+    "M-SERVICE-FUTURE": ("follow_up", 200, [], [(100, -10)], [], []),  # the end after today does not count
+    "M-REFERRAL-ACK": ("active", 200, [], [], [(100, 60, None, None)], []),
+    "M-REFERRAL-FIRST": ("active", 200, [], [], [(100, 99, 98, 61)], []),
+    "M-REFERRAL-LATER": ("active", 200, [], [], [(-5, None, None, None)], []),  # sent after today
+    "M-STAY-EXIT-IN": ("active", 200, [], [], [], [(150, 61)]),
+    "M-STAY-EXIT-EQ": ("active", 200, [], [], [], [(150, 60)]),
+    "M-IDENT-IN": ("active", 61, [], [], [], []),
+    "M-IDENT-EQ": ("active", 60, [], [], [], []),
+    "M-CLOSED": ("closed", 200, [], [], [], []),
+    # the latest of all: the service end
+    "M-LATEST": ("active", 300, [250, 120], [(200, 90)], [(150, 149, 148, 147)], [(140, 100)]),
+}
+
+
+@pytest.fixture
+def moves(engine):
+    with engine.begin() as c:
+        c.execute(schema.regions.insert(), [{"code": "A", "name": "Alpha"}])
+        c.execute(schema.organisations.insert(), [
+            {"code": "POL", "name": "Police", "org_type": "LawEnforcement", "region_id": 1},
+            {"code": "NGO", "name": "NGO", "org_type": "NGO", "region_id": 1},
+        ])
+        c.execute(schema.shelters.insert(), [{"code": "SH1", "name": "Shelter", "organisation_id": 2, "region_id": 1}])
+        for i, (code, (status, ident, stages, services, refs, stays)) in enumerate(MOVES.items(), start=1):
+            c.execute(schema.cases.insert().values(
+                id=i, code=code, region_id=1, sex="female", age_band="18-20", identified_on=ago(ident),
+                trafficking_status="actual", case_status=status, owner_org_id=2,
+                current_stage="closed" if status == "closed" else "identification"))
+            # assisted on the day (no "no assistance" reason), then the stage events of MOVES
+            events = [("identification", ident), ("immediate_assistance", ident)] + \
+                list(zip(("protection", "complaint"), stages))
+            c.execute(schema.stage_events.insert(), [
+                {"case_id": i, "stage": stage, "occurred_on": ago(d), "organisation_id": 1} for stage, d in events])
+            for k, (start, end) in enumerate(services):
+                c.execute(schema.services.insert().values(
+                    code=f"S{i}-{k}", case_id=i, service_type="legal", provider_org_id=2, started_on=ago(start),
+                    ended_on=None if end is None else ago(end)))
+            for k, (sent, ack, decided, first) in enumerate(refs):
+                def on(d):
+                    return None if d is None else ago(d)
+
+                c.execute(schema.referrals.insert().values(
+                    code=f"R{i}-{k}", case_id=i, from_org_id=1, to_org_id=2, sent_on=ago(sent),
+                    acknowledged_on=on(ack), decided_on=on(decided), first_service_on=on(first),
+                    outcome=None if decided is None else "accepted"))
+            for entered, exited in stays:
+                c.execute(schema.shelter_stays.insert().values(case_id=i, shelter_id=1, entered_on=ago(entered),
+                                                               exited_on=ago(exited), exit_destination="family"))
+    return engine
+
+
+def test_no_movement_looks_at_every_dated_fact_up_to_today(moves):
+    with moves.connect() as conn:
+        df = q.agenda(conn, filters(), COMMITTEE, TH, limit=None, only=("no_movement",))
+        counts = q.agenda_counts(conn, filters(), COMMITTEE, TH)
+    got = {row.case_code: (int(row.no_movement_days), row.last_movement_on) for row in df.itertuples()}
+    assert got == {
+        "M-STAGE-IN": (1, ago(61)), "M-SERVICE-END-IN": (1, ago(61)), "M-SERVICE-FUTURE": (40, ago(100)),
+        "M-REFERRAL-FIRST": (1, ago(61)), "M-REFERRAL-LATER": (140, ago(200)), "M-STAY-EXIT-IN": (1, ago(61)),
+        "M-IDENT-IN": (1, ago(61)), "M-LATEST": (30, ago(90)),
+    }
+    assert counts["no_movement"] == len(got)
+    # most urgent first, ties by code; the whole agenda and the first rows agree
+    assert df["case_code"].tolist()[:2] == ["M-REFERRAL-LATER", "M-SERVICE-FUTURE"]
+    with moves.connect() as conn:
+        top = q.agenda(conn, filters(), COMMITTEE, TH, limit=3, only=("no_movement",))
+    assert top["case_code"].tolist() == df["case_code"].tolist()[:3] and set(top["listed"]) == {len(got)}
+
+
+def test_chunks_of_ids():
+    assert q._chunks(list(range(7)), 3) == [[0, 1, 2], [3, 4, 5], [6]]
+    assert q._chunks([], 3) == []

@@ -27,10 +27,16 @@ passed in by the caller as ``thresholds``: an object with ``no_assistance_days``
 1 day past. The period filter does not restrict these "stuck now" reasons; region (and the
 viewer's scope), sex, age group and exploitation type do (``Filters.case_clauses``).
 Urgency order: days past (the largest over the case's reasons), then the number of
-reasons, then the case code. All of it is one SQL statement (a UNION ALL of the reasons,
-grouped per case).
+reasons, then the case code (code-point order, the same on both dialects).
+
+The reasons are one SQL statement (a UNION ALL, one row per case, reason and item; "no
+movement" looks up the last movement only of the open cases with nothing recent, see
+:func:`_no_movement_select`); the agenda and its counts gather those rows per case in
+Python, and read the facts shown (region, holder, ...) for the rows returned only.
 """
 from __future__ import annotations
+
+from datetime import date, timedelta
 
 import pandas as pd
 import sqlalchemy as sa
@@ -79,86 +85,175 @@ def _reason(name: str):
     return sa.literal_column(f"'{name}'", sa.String).label("reason")
 
 
-def _last_movement(f: Filters, dialect: str):
-    """Scalar SQL, correlated with ``cases``: the latest dated fact of the case up to today
-    (its identification, stage events, referrals sent / acknowledged / decided / first
-    service, services started / ended, shelter stays entered / exited). One indexed look-up
-    per table (each is indexed on case_id)."""
+# The dated facts of a case, per table: (table, first date, later dates), in the order the
+# agenda looks them up (the tables where a recent fact is likeliest first). A row counts
+# from its first date on; its later dates only once they are on or before today.
+def _movement_tables():
+    return (
+        (sv, sv.c.started_on, (sv.c.ended_on,)),
+        (se, se.c.occurred_on, ()),
+        (r, r.c.sent_on, (r.c.acknowledged_on, r.c.decided_on, r.c.first_service_on)),
+        (ss, ss.c.entered_on, (ss.c.exited_on,)),
+    )
+
+
+def _exists(*where):
+    """EXISTS (SELECT 1 ...): SQLite then reads a covering index alone (with SELECT * it
+    also reads the table's rows)."""
+    return sa.select(sa.literal_column("1")).where(*where).exists()
+
+
+def _latest(f: Filters, dialect: str, table, first, others, case_id):
+    """Scalar SQL, correlated with ``case_id``: the latest dated fact of the case in
+    ``table`` up to today (NULL when there is none). One indexed look-up (each table is
+    indexed on case_id first; stage events and services with their dates: index only)."""
     def upto(col):
         return sa.case((col <= f.today, col))
 
-    def latest(table, first, *others):
-        return (
-            sa.select(sa.func.max(greatest(dialect, first, *(upto(x) for x in others))))
-            .where(table.c.case_id == c.c.id, first <= f.today)
-            .scalar_subquery()
-        )
-
-    return greatest(
-        dialect,
-        c.c.identified_on,
-        latest(se, se.c.occurred_on),
-        latest(r, r.c.sent_on, r.c.acknowledged_on, r.c.decided_on, r.c.first_service_on),
-        latest(sv, sv.c.started_on, sv.c.ended_on),
-        latest(ss, ss.c.entered_on, ss.c.exited_on),
+    return (
+        sa.select(sa.func.max(greatest(dialect, first, *(upto(x) for x in others))))
+        .where(table.c.case_id == case_id, first <= f.today)
+        .scalar_subquery()
     )
+
+
+def _open_served(f: Filters, dialect: str, before: date):
+    """Materialised: the open cases identified before ``before`` (and matching the
+    filters): case_id, code, org_id (the holder), identified_on and last_0, the latest
+    fact of their services up to today (NULL: no service started by today). What "no
+    assistance" and "no movement" both start from: one look-up in the services per case."""
+    table, first, others = _movement_tables()[0]
+    return (
+        sa.select(c.c.id.label("case_id"), c.c.code, c.c.owner_org_id.label("org_id"), c.c.identified_on,
+                  _latest(f, dialect, table, first, others, c.c.id).label("last_0"))
+        .where(c.c.case_status.in_(OPEN_STATUSES), c.c.identified_on < before, *f.case_clauses())
+        .cte("open_served")
+        .prefix_with("MATERIALIZED")
+    )
+
+
+def _no_movement_select(f: Filters, dialect: str, n: int, served) -> sa.Select:
+    """The open cases with nothing dated in the last ``n`` days, nor their identification:
+    case_id, code, org_id, last_on (the last movement). ``served``: :func:`_open_served`
+    (identified before today − ``n`` at least).
+
+    A chain of materialised steps, one per table of :func:`_movement_tables` (the services
+    are ``served``'s): each step looks up the latest fact in its table of the cases still
+    without a recent fact, and keeps those whose latest is older than today − ``n`` too;
+    most cases drop out at the first tables, so the later look-ups are made for few
+    cases, and each case's dates are read once (the latest found are its last movement)."""
+    since = f.today - timedelta(days=n)  # a fact on or after this day is a movement
+    latest = ["last_0"]
+    step = sa.select(*served.c).where(served.c.identified_on < since)
+    for i, (table, first, others) in enumerate(_movement_tables()[1:], start=1):
+        prev = step.cte(f"moved_{i}").prefix_with("MATERIALIZED") if i > 1 else step.subquery("moved_1")
+        keep = [sa.or_(prev.c[latest[-1]].is_(None), prev.c[latest[-1]] < since)]
+        latest.append(f"last_{i}")
+        step = sa.select(*prev.c, _latest(f, dialect, table, first, others, prev.c.case_id).label(latest[-1])) \
+            .where(*keep)
+    last = step.cte("moved_last").prefix_with("MATERIALIZED")
+    last_on = greatest(dialect, last.c.identified_on, *(last.c[x] for x in latest))
+    return sa.select(last.c.case_id, last.c.code, last.c.org_id, last_on.label("last_on")).where(
+        sa.or_(last.c[latest[-1]].is_(None), last.c[latest[-1]] < since))
+
+
+def _since(col):
+    """The date a reason counts from, as the driver returns it (SQLite: ISO text, not parsed
+    into a date for each of the thousands of rows; only the rows shown are, by _as_date)."""
+    return sa.type_coerce(col, sa.String).label("since")
 
 
 def _reasons_select(f: Filters, dialect: str, thresholds) -> sa.CompoundSelect:
     """UNION ALL of one row per (case, reason, item): case_id, reason, org_id, since,
-    days_past, ref (the referral id for overdue referrals, else NULL)."""
+    days_past, ref (the referral id for overdue referrals, else NULL), code (the case's).
+
+    Every condition "more than N days" is written as a date comparison (date < today − N),
+    so that the indexes on the dates serve; "no movement" is :func:`_no_movement_select`."""
     today = date_param(f.today)
-    open_case = c.c.case_status.in_(OPEN_STATUSES)
     null_ref = sa.cast(sa.null(), sa.Integer).label("ref")
 
     pend = pending_select(f, dialect, overdue_only=True).subquery("overdue")
     overdue = sa.select(
-        pend.c.case_id, _reason("overdue_referral"), pend.c.to_org_id.label("org_id"), pend.c.sent_on.label("since"),
-        pend.c.days_over.label("days_past"), pend.c.referral_id.label("ref"),
-    )
+        pend.c.case_id, _reason("overdue_referral"), pend.c.to_org_id.label("org_id"), _since(pend.c.sent_on),
+        pend.c.days_over.label("days_past"), pend.c.referral_id.label("ref"), c.c.code,
+    ).select_from(pend.join(c, c.c.id == pend.c.case_id))
 
-    n = int(thresholds.no_assistance_days)
-    age = days_diff(c.c.identified_on, today, dialect)
-    no_assistance = sa.select(
-        c.c.id.label("case_id"), _reason("no_assistance"), c.c.owner_org_id.label("org_id"),
-        c.c.identified_on.label("since"), (age - n).label("days_past"), null_ref,
-    ).where(
-        open_case, *f.case_clauses(), age > n,
-        ~sa.exists().where(sv.c.case_id == c.c.id, sv.c.started_on <= f.today),
-        ~sa.exists().where(se.c.case_id == c.c.id, se.c.stage == "immediate_assistance", se.c.occurred_on <= f.today),
+    n_assist, n_move = int(thresholds.no_assistance_days), int(thresholds.no_movement_days)
+    served = _open_served(f, dialect, f.today - timedelta(days=min(n_assist, n_move)))
+
+    n = n_assist
+    age = days_diff(served.c.identified_on, today, dialect)
+    no_assistance = (
+        sa.select(
+            served.c.case_id, _reason("no_assistance"), served.c.org_id, _since(served.c.identified_on),
+            (age - n).label("days_past"), null_ref, served.c.code,
+        )
+        .where(served.c.identified_on < f.today - timedelta(days=n), served.c.last_0.is_(None),  # no service
+               ~_exists(se.c.case_id == served.c.case_id, se.c.stage == "immediate_assistance",
+                        se.c.occurred_on <= f.today))
     )
 
     n = int(thresholds.long_stay_days)
     age = days_diff(ss.c.entered_on, today, dialect)
     long_stay = (
         sa.select(
-            ss.c.case_id, _reason("long_stay"), c.c.owner_org_id.label("org_id"), ss.c.entered_on.label("since"),
-            (age - n).label("days_past"), null_ref,
+            ss.c.case_id, _reason("long_stay"), c.c.owner_org_id.label("org_id"), _since(ss.c.entered_on),
+            (age - n).label("days_past"), null_ref, c.c.code,
         )
         .select_from(ss.join(c, c.c.id == ss.c.case_id))
-        .where(ss.c.entered_on <= f.today, sa.or_(ss.c.exited_on.is_(None), ss.c.exited_on > f.today), age > n,
-               *f.case_clauses())
+        .where(ss.c.entered_on < f.today - timedelta(days=n),
+               sa.or_(ss.c.exited_on.is_(None), ss.c.exited_on > f.today), *f.case_clauses())
     )
 
-    n = int(thresholds.no_movement_days)
-    # materialised: the latest date is looked up once per case, not once per use
-    open_cases = (
-        sa.select(c.c.id.label("case_id"), c.c.owner_org_id.label("org_id"),
-                  _last_movement(f, dialect).label("last_on"))
-        .where(open_case, c.c.identified_on <= f.today, *f.case_clauses())
-        .cte("open_cases")
-        .prefix_with("MATERIALIZED")
-    )
-    age = days_diff(open_cases.c.last_on, today, dialect)
+    n = n_move
+    moved = _no_movement_select(f, dialect, n, served).subquery("no_movement")
     no_movement = sa.select(
-        open_cases.c.case_id, _reason("no_movement"), open_cases.c.org_id, open_cases.c.last_on.label("since"),
-        (age - n).label("days_past"), null_ref,
-    ).where(age > n)
+        moved.c.case_id, _reason("no_movement"), moved.c.org_id, _since(moved.c.last_on),
+        (days_diff(moved.c.last_on, today, dialect) - n).label("days_past"), null_ref, moved.c.code,
+    )
     return sa.union_all(overdue, no_assistance, long_stay, no_movement)
 
 
-def _when(reasons, name: str, col):
-    return sa.case((reasons.c.reason == name, col))
+_PER_REASON = {  # reason: (its days past column, its date column) in the agenda
+    "overdue_referral": ("overdue_referral_days", "referral_sent_on"),
+    "no_assistance": ("no_assistance_days", "identified_on"),
+    "long_stay": ("long_stay_days", "stay_entered_on"),
+    "no_movement": ("no_movement_days", "last_movement_on"),
+}
+
+
+def _per_case(rows) -> list[dict]:
+    """The rows of :func:`_reasons_select` (one per case, reason and item: a few thousand
+    at most on a real caseload) gathered per case, in urgency order: dicts with case_id,
+    code, days_past (the largest), reasons (the set of them) and, per reason, its days past
+    and date (``_PER_REASON``); for overdue referrals, of the most overdue one (most days
+    over, then the oldest, then the first recorded), with how many (overdue_referrals) and
+    its receiving organisation (waiting_org_id). Plain Python: cheaper than grouping and
+    ranking them again in SQL, or in pandas, at this size."""
+    cases: dict = {}
+    for case_id, reason, org_id, since, days, ref, code in rows:
+        case = cases.get(case_id)
+        if case is None:
+            case = cases[case_id] = {"case_id": case_id, "code": code, "days_past": days, "reasons": set(),
+                                     "overdue_referrals": 0, "waiting_org_id": None, "_worst": None}
+        case["reasons"].add(reason)
+        if days > case["days_past"]:
+            case["days_past"] = days
+        days_col, since_col = _PER_REASON[reason]
+        if reason == "overdue_referral":
+            case["overdue_referrals"] += 1
+            key = (-days, since, ref)
+            if case["_worst"] is None or key < case["_worst"]:
+                case["_worst"] = key
+                case[days_col], case[since_col], case["waiting_org_id"] = days, since, org_id
+        elif days_col not in case or days > case[days_col]:  # several stays: the longest
+            case[days_col], case[since_col] = days, since
+    return sorted(cases.values(), key=lambda x: (-x["days_past"], -len(x["reasons"]), x["code"]))
+
+
+def _chunks(ids: list, size: int = 5000):
+    """``ids`` in chunks, for ``IN (...)`` lists (bound parameters are limited)."""
+    return [ids[i:i + size] for i in range(0, len(ids), size)]
 
 
 @privacy.case_level
@@ -176,89 +271,69 @@ def agenda(conn, f: Filters, viewer, thresholds, limit: int | None = AGENDA_LIMI
     referral_sent_on; no_assistance_days, identified_on; long_stay_days, stay_entered_on;
     no_movement_days, last_movement_on; listed (how many cases the whole agenda holds, the
     same on every row). At most ``limit`` rows (None: all)."""
-    reasons = _reasons_select(f, conn.dialect.name, thresholds).cte("reasons").prefix_with("MATERIALIZED")
-    per_case = (
-        sa.select(
-            reasons.c.case_id,
-            sa.func.max(reasons.c.days_past).label("days_past"),
-            sa.func.count(sa.distinct(reasons.c.reason)).label("reasons"),
-            sa.func.max(_when(reasons, "overdue_referral", reasons.c.days_past)).label("overdue_referral_days"),
-            sa.func.count(_when(reasons, "overdue_referral", reasons.c.ref)).label("overdue_referrals"),
-            sa.func.max(_when(reasons, "no_assistance", reasons.c.days_past)).label("no_assistance_days"),
-            sa.func.max(_when(reasons, "long_stay", reasons.c.days_past)).label("long_stay_days"),
-            sa.func.min(_when(reasons, "long_stay", reasons.c.since)).label("stay_entered_on"),
-            sa.func.max(_when(reasons, "no_movement", reasons.c.days_past)).label("no_movement_days"),
-            sa.func.max(_when(reasons, "no_movement", reasons.c.since)).label("last_movement_on"),
-        )
-        .group_by(reasons.c.case_id)
-    )
     if only is not None:
         unknown = set(only) - set(REASONS)
         if unknown:
             raise ValueError(f"unknown agenda reasons {sorted(unknown)}")
-        per_case = per_case.having(sa.func.max(sa.case((reasons.c.reason.in_(only), 1), else_=0)) == 1)
-    per_case = per_case.subquery("per_case")
-    ranked = (
-        sa.select(
-            reasons.c.case_id, reasons.c.org_id, reasons.c.since,
-            sa.func.row_number().over(
-                partition_by=reasons.c.case_id,
-                order_by=(reasons.c.days_past.desc(), reasons.c.since, reasons.c.ref),
-            ).label("rn"),
-        )
-        .where(reasons.c.reason == "overdue_referral")
-        .subquery("ranked")
-    )
-    worst = sa.select(ranked.c.case_id, ranked.c.org_id, ranked.c.since).where(ranked.c.rn == 1).subquery("worst")
-    holder, receiver = o.alias("holder"), o.alias("receiver")
-    stmt = (
-        sa.select(
-            c.c.code.label("case_code"), rg.c.code.label("region"), rg.c.name.label("region_name"), c.c.sex,
-            c.c.age_band, c.c.case_status, c.c.current_stage, holder.c.code.label("holder"),
-            holder.c.name.label("holder_name"), per_case.c.days_past, per_case.c.reasons,
-            per_case.c.overdue_referral_days, per_case.c.overdue_referrals, receiver.c.code.label("waiting_on"),
-            receiver.c.name.label("waiting_on_name"), worst.c.since.label("referral_sent_on"),
-            per_case.c.no_assistance_days,
-            sa.case((per_case.c.no_assistance_days.is_not(None), c.c.identified_on)).label("identified_on"),
-            per_case.c.long_stay_days, per_case.c.stay_entered_on, per_case.c.no_movement_days,
-            per_case.c.last_movement_on, sa.func.count().over().label("listed"),
-        )
-        .select_from(
-            per_case.join(c, c.c.id == per_case.c.case_id)
-            .join(rg, rg.c.id == c.c.region_id)
-            .outerjoin(holder, holder.c.id == c.c.owner_org_id)
-            .outerjoin(worst, worst.c.case_id == per_case.c.case_id)
-            .outerjoin(receiver, receiver.c.id == worst.c.org_id)
-        )
-        .order_by(per_case.c.days_past.desc(), per_case.c.reasons.desc(), c.c.code)
-    )
+    per = _per_case(conn.execute(_reasons_select(f, conn.dialect.name, thresholds)).fetchall())
+    if only is not None:
+        per = [x for x in per if x["reasons"] & set(only)]
+    listed = len(per)
     if limit is not None:
-        stmt = stmt.limit(limit)
-    df = frame(conn, stmt)
-    if df.empty:
+        per = per[:limit]
+    if not per:
         return pd.DataFrame(columns=AGENDA_COLUMNS)
+    # the facts of the cases shown, and the organisations their overdue referrals wait on
+    holder = o.alias("holder")
+    facts = {}
+    for ids in _chunks([x["case_id"] for x in per]):
+        facts.update((row[0], row[1:]) for row in conn.execute(
+            sa.select(c.c.id, rg.c.code, rg.c.name, c.c.sex, c.c.age_band, c.c.case_status, c.c.current_stage,
+                      holder.c.code, holder.c.name)
+            .select_from(c.join(rg, rg.c.id == c.c.region_id).outerjoin(holder, holder.c.id == c.c.owner_org_id))
+            .where(c.c.id.in_(ids))
+        ))
+    waiting = sorted({x["waiting_org_id"] for x in per if x["waiting_org_id"] is not None})
+    orgs = {}
+    for ids in _chunks(waiting):
+        orgs.update((row[0], row[1:]) for row in conn.execute(sa.select(o.c.id, o.c.code, o.c.name)
+                                                              .where(o.c.id.in_(ids))))
+    fact_cols = ["region", "region_name", "sex", "age_band", "case_status", "current_stage", "holder", "holder_name"]
+    out = {col: [] for col in AGENDA_COLUMNS}
+    for x in per:
+        out["case_code"].append(x["code"])
+        for col, value in zip(fact_cols, facts[x["case_id"]]):
+            out[col].append(value)
+        out["days_past"].append(x["days_past"])
+        out["reasons"].append(len(x["reasons"]))
+        out["overdue_referrals"].append(x["overdue_referrals"])
+        waiting_on = orgs.get(x["waiting_org_id"], (None, None))
+        out["waiting_on"].append(waiting_on[0])
+        out["waiting_on_name"].append(waiting_on[1])
+        for days_col, since_col in _PER_REASON.values():
+            out[days_col].append(x.get(days_col))
+            out[since_col].append(_as_date(x.get(since_col)))
+        out["listed"].append(listed)
+    df = pd.DataFrame(out, columns=AGENDA_COLUMNS)
     for col in ("days_past", "reasons", "overdue_referrals", "listed"):
         df[col] = df[col].astype(int)
-    for col in ("overdue_referral_days", "no_assistance_days", "long_stay_days", "no_movement_days"):
-        df[col] = pd.to_numeric(df[col]).astype("Int64")
-    for col in ("referral_sent_on", "identified_on", "stay_entered_on", "last_movement_on"):
-        df[col] = df[col].map(_as_date)
-    return df[AGENDA_COLUMNS]
+    for days_col, since_col in _PER_REASON.values():
+        df[days_col] = pd.array(out[days_col], dtype="Int64")
+        df[since_col] = pd.Series(out[since_col], dtype=object)
+    for col in ("holder", "holder_name", "waiting_on", "waiting_on_name"):
+        df[col] = pd.Series(out[col], dtype=object)
+    return df
 
 
 @privacy.case_level
 def agenda_counts(conn, f: Filters, viewer, thresholds) -> dict[str, int]:
     """How many cases the agenda holds in all (``"all"``) and for each reason of
     ``REASONS`` (a case with two reasons counts once in "all", once in each reason)."""
-    reasons = _reasons_select(f, conn.dialect.name, thresholds).cte("reasons").prefix_with("MATERIALIZED")
-    stmt = sa.union_all(
-        sa.select(reasons.c.reason, sa.func.count(sa.distinct(reasons.c.case_id)).label("cases"))
-        .group_by(reasons.c.reason),
-        sa.select(sa.literal_column("'all'", sa.String).label("reason"),
-                  sa.func.count(sa.distinct(reasons.c.case_id)).label("cases")),
-    )
-    got = {row.reason: int(row.cases) for row in conn.execute(stmt)}
-    return {key: got.get(key, 0) for key in ("all", *REASONS)}
+    rows = _reasons_select(f, conn.dialect.name, thresholds).subquery("reasons")
+    cases: dict[str, set] = {reason: set() for reason in REASONS}
+    for case_id, reason in conn.execute(sa.select(rows.c.case_id, rows.c.reason)).fetchall():
+        cases[reason].add(case_id)
+    return {"all": len(set().union(*cases.values())), **{reason: len(ids) for reason, ids in cases.items()}}
 
 
 # ---------------------------------------------------------------- one case
@@ -412,7 +487,7 @@ def agenda_table(df: pd.DataFrame, t, sep: str = " · ") -> pd.DataFrame:
     out = pd.DataFrame({
         "case_code": df["case_code"],
         "days_past": df["days_past"].astype(int),
-        "why": [sep.join(why(row, t)) for _, row in df.iterrows()],
+        "why": [sep.join(why(row, t)) for row in df.to_dict("records")],
         "holder_name": df["holder_name"].where(df["holder_name"].notna(), "—"),
         "region_name": df["region_name"],
         "sex": [t.label(SEX_LABELS, v) for v in df["sex"]],
