@@ -106,7 +106,7 @@ else:
         tooltips |= {"open_text": _("Went no further, still open"), "closed_text": _("Went no further, closed")}
     if stage:
         st.caption(_("The funnel itself is not narrowed by the stage you picked."))
-    ctx.chart(charts.funnel(fd, _("Cases"), tooltips), on_select="rerun", key=FUNNEL_KEY,
+    ctx.chart(charts.funnel, fd, _("Cases"), tooltips, on_select="rerun", key=FUNNEL_KEY,
               selection_mode=charts.STAGE_SELECTION)
 
 # ---------------------------------------------------------------- referral matrix
@@ -127,17 +127,15 @@ else:
     md["to_type_label"] = [t.label(ORG_TYPE_LABELS, x) for x in md["to_type"]]
     if pair:
         st.caption(_("The matrix itself is not narrowed by the cell you picked."))
-    chart = charts.matrix(
-        md, _("Sent by"), _("Received by"), _("Referrals sent"),
-        {"from_label": _("Sent by"), "from_type_label": _("Type of sender"), "to_label": _("Received by"),
-         "to_type_label": _("Type of receiver"), "text": _("Referrals sent")},
-    )
-    ctx.chart(chart, on_select="rerun", key=MATRIX_KEY, selection_mode=charts.PAIR_SELECTION, width="content")
+    ctx.chart(charts.matrix, md, _("Sent by"), _("Received by"), _("Referrals sent"),
+              {"from_label": _("Sent by"), "from_type_label": _("Type of sender"), "to_label": _("Received by"),
+               "to_type_label": _("Type of receiver"), "text": _("Referrals sent")},
+              on_select="rerun", key=MATRIX_KEY, selection_mode=charts.PAIR_SELECTION, width="content")
     with st.expander(_("Organisation codes")):
         codes = pd.concat([
             md[["from_code", "from_name", "from_type_label", "from_order"]].set_axis(["code", "name", "type", "o"], axis=1),
             md[["to_code", "to_name", "to_type_label", "to_order"]].set_axis(["code", "name", "type", "o"], axis=1),
-        ]).drop_duplicates("code").sort_values("o")
+        ]).drop_duplicates("code").sort_values("o").reset_index(drop=True)
         ui.show_dataframe(codes.drop(columns="o"), columns={"code": _("Code"), "name": _("Organisation"), "type": _("Type")})
 
 # ---------------------------------------------------------------- monthly identifications
@@ -166,7 +164,7 @@ else:
     order = [t.label(labels, x) for x in codes if x in present]
     months = [t.month(m) for m in pd.date_range(ctx.filters.start.replace(day=1), ctx.filters.end, freq="MS")]
     if visible(md, "cases"):
-        ctx.chart(charts.monthly(md, _("Month"), _("Cases identified"), by_labels[by], order, months))
+        ctx.chart(charts.monthly, md, _("Month"), _("Cases identified"), by_labels[by], order, months)
     else:
         ui.empty_notice(t, _("Every count here is below {k}: hidden to protect survivors.").format(k=k))
     if monthly["cases"].map(lambda v: isinstance(v, str)).any():
@@ -203,4 +201,4 @@ else:
     outcomes = [_("Events"), *(t.label(JUDGEMENT_LABELS, o) for o in JUDGEMENT_OUTCOMES), no_outcome]
     order = [t.label(JUSTICE_LABELS, s) for s in JUSTICE_STEPS]
     if visible(jd, "events"):
-        ctx.chart(charts.justice(jd, _("Events"), _("Step"), _("Judgement outcome"), order, outcomes))
+        ctx.chart(charts.justice, jd, _("Events"), _("Step"), _("Judgement outcome"), order, outcomes)

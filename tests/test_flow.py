@@ -81,6 +81,23 @@ def test_referral_matrix_narrowed_by_stage(db):
     assert run(db, flow.referral_matrix, stage="closed")["referrals"].sum() == 4
 
 
+def test_referral_matrix_follows_the_case_filters(db):
+    def cells(**changes):
+        df = run(db, flow.referral_matrix, f=PERIOD.with_(**changes))
+        return {(r.from_code, r.to_code): r.referrals for r in df.itertuples()}
+
+    # region B is C4 alone (R7 POL→SH); region A the others
+    assert cells(regions=("B",)) == {("POL", "SH"): 1}
+    assert cells(regions=("A",)) == {("POL", "SH"): 3, ("SH", "NGO"): 2, ("POL", "NGO"): 2, ("NGO", "POL"): 1}
+    # men: C3 (R3) and C4 (R7); forced labour C1 C2 C3: R1 R2 R3 R4 R5 R8
+    assert cells(sex=("male",)) == {("POL", "SH"): 2}
+    assert cells(exploitation=("forced_labour",)) == {("POL", "SH"): 3, ("SH", "NGO"): 2, ("NGO", "POL"): 1}
+    # region B and the cases that reached protection: C4 never did
+    df = run(db, flow.referral_matrix, stage="protection", f=PERIOD.with_(regions=("B",)))
+    assert df.empty
+    assert cells(regions=("B",), scope=("A",)) == {}
+
+
 def _cells(df):
     return {(r.month, r.category): r.cases for r in df.itertuples()}
 
@@ -134,6 +151,36 @@ def test_justice_track_narrowed(db):
         ("judgement", "conviction"): 1, ("judgement", "dismissed"): 1}
 
 
+def test_funnel_furthest_stage_edge_cases(engine):
+    """Cases with no event at all, with only a detection, with a stage dated after today,
+    closed straight from identification, or with justice events only on the side: each is
+    placed at its furthest referral-chain stage by today."""
+    from datetime import date
+
+    from dashboard import schema
+
+    with engine.begin() as c:
+        c.execute(schema.regions.insert(), [{"code": "A", "name": "Region A"}])
+        base = {"region_id": 1, "sex": "female", "age_band": "18-20", "trafficking_status": "actual",
+                "case_status": "active", "current_stage": "identification"}
+        c.execute(schema.cases.insert(), [{**base, "code": f"N{i}", "identified_on": date(2026, 2, i)} for i in range(1, 6)])
+        events = [
+            (2, "detection", "02-02"),                                 # N2: detection only
+            (3, "identification", "02-03"), (3, "immediate_assistance", "04-10"),  # N3: the next step after today
+            (4, "identification", "02-04"), (4, "closed", "03-01"),     # N4: closed from identification
+            (5, "complaint", "02-06"), (5, "protection", "03-01"),      # N5: straight to protection
+        ]                                                               # N1: no event at all
+        c.execute(schema.stage_events.insert(), [
+            {"case_id": i, "stage": stage, "occurred_on": date.fromisoformat(f"2026-{on}")} for i, stage, on in events])
+    with engine.connect() as conn:
+        df = flow.funnel(conn, PERIOD).set_index("stage")
+    assert df["reached"].tolist() == [5, 1, 1, 0, 1]
+    assert df["base"].tolist() == [5, 5, 1, 1, 5]
+    assert df["stopped_open"].tolist() == [3, 0, 1, 0, 0]  # N1 N2 N3 at identification; N5 at protection
+    assert df["stopped_closed"].tolist() == [1, 0, 0, 0, 0]  # N4
+    assert df["conversion"].iloc[1:].tolist() == pytest.approx([0.2, 1.0, 0.0, 0.2])
+
+
 def test_reached_stages():
     assert flow.reached_stages("protection") == ("protection", "return_reintegration")
     assert flow.reached_stages("closed") == ("closed",)
@@ -148,3 +195,42 @@ def test_click_selection_is_read_from_the_chart_event():
     assert charts.selected(event, "pair", ["from_code", "to_code"]) == ("POL", "SH")
     assert charts.selected({"selection": {"pair": []}}, "pair", ["from_code", "to_code"]) is None
     assert charts.selected(None, "stage", ["stage"]) is None
+
+
+def _datasets_of(spec: dict) -> tuple[list[dict], dict[str, list[dict]]]:
+    """The cells of a layered chart and its lookup tables by key, from ``chart.to_dict()``."""
+    layers = spec.get("layer", [spec])
+    cells = spec["datasets"][(spec.get("data") or layers[0]["data"])["name"]]
+    lookups = {}
+    for layer in layers:
+        for step in layer.get("transform", []):
+            if "lookup" in step:
+                lookups[step["lookup"]] = (spec["datasets"][step["from"]["data"]["name"]], step["from"]["fields"])
+    return cells, lookups
+
+
+def test_matrix_sends_organisation_labels_once_per_organisation():
+    """Names and types travel in one small table per side, joined back by Vega-Lite; each
+    cell carries its codes, its count and the flags that colour it."""
+    df = pd.DataFrame({
+        "from_code": ["POL", "POL", "SH"], "to_code": ["SH", "NGO", "NGO"],
+        "from_order": [1, 1, 2], "to_order": [2, 3, 3], "referrals": [12, "< 5", 7], "text": ["12", "< 5", "7"],
+        "from_label": ["Police (POL)", "Police (POL)", "Shelter (SH)"],
+        "from_type_label": ["Law enforcement", "Law enforcement", "Shelter"],
+        "to_label": ["Shelter (SH)", "NGO (NGO)", "NGO (NGO)"], "to_type_label": ["Shelter", "NGO", "NGO"],
+    })
+    tooltips = {"from_label": "Sent by", "from_type_label": "Type of sender", "to_label": "Received by",
+                "to_type_label": "Type of receiver", "text": "Referrals"}
+    spec = charts.matrix(df, "Sent by", "Received by", "Referrals", tooltips).to_dict()
+    cells, lookups = _datasets_of(spec)
+    assert [set(c) for c in cells] == [{"from_code", "to_code", "text", "hidden", "dark", "value"}] * 3
+    assert [(c["from_code"], c["to_code"], c["value"], c["hidden"]) for c in cells] == [
+        ("POL", "SH", 12, False), ("POL", "NGO", 1, True), ("SH", "NGO", 7, False)]  # hidden: grey, 1 on the log scale
+    senders, fields = lookups["from_code"]
+    assert fields == ["from_label", "from_type_label"]
+    assert senders == [{"from_code": "POL", "from_label": "Police (POL)", "from_type_label": "Law enforcement"},
+                       {"from_code": "SH", "from_label": "Shelter (SH)", "from_type_label": "Shelter"}]
+    receivers, fields = lookups["to_code"]
+    assert [row["to_code"] for row in receivers] == ["SH", "NGO"] and fields == ["to_label", "to_type_label"]
+    tooltip_fields = [t["field"] for t in spec["layer"][0]["encoding"]["tooltip"]]
+    assert tooltip_fields == list(tooltips)

@@ -74,26 +74,48 @@ def _chain_order(df: pd.DataFrame) -> list[str]:
     return pairs.sort_values(["order", "code"])["code"].tolist()
 
 
+def _side_lookup(df: pd.DataFrame, side: str, cols: list[str]) -> alt.LookupData | None:
+    """A lookup table of the ``{side}_*`` columns of ``cols`` (one row per organisation
+    ``{side}_code``), so that the labels travel once per organisation instead of once per cell."""
+    fields = [c for c in cols if c.startswith(f"{side}_") and c != f"{side}_code"]
+    if not fields:
+        return None
+    key = f"{side}_code"
+    table = df[[key, *fields]].drop_duplicates(key).reset_index(drop=True)
+    return alt.LookupData(table, key=key, fields=fields)
+
+
 def matrix(df: pd.DataFrame, sender_title: str, receiver_title: str, count_title: str,
            tooltip_titles: dict[str, str], cell: int = 26) -> alt.LayerChart:
     """Organisation × organisation heatmap: senders on rows, receivers on columns, both in
     chain order (``from_order`` / ``to_order``), short codes on the axes, the count in each
     cell (``text``; "< k" cells grey) and full names in the tooltip (``tooltip_titles``).
     ``df``: from_code, to_code, from_order, to_order, referrals (number or "< k"), text.
-    Clicking a cell selects its (from_code, to_code)."""
-    data = df[list(dict.fromkeys(["from_code", "to_code", "text", *tooltip_titles]))].copy()
-    value = _number_or_nan(df["referrals"])
+    Clicking a cell selects its (from_code, to_code).
+
+    Tooltip columns named ``from_*`` / ``to_*`` describe the organisation (its name, its
+    type): they are sent once per organisation, as lookup tables, not once per cell."""
+    own = [c for c in dict.fromkeys(tooltip_titles) if not c.startswith(("from_", "to_"))]
+    data = df[list(dict.fromkeys(["from_code", "to_code", "text", *own]))].reset_index(drop=True)
+    for col in PAIR_FIELDS:  # a few codes repeated over every cell: sent once each (Arrow dictionary)
+        data[col] = data[col].astype("category")
+    value = _number_or_nan(df["referrals"]).reset_index(drop=True)
     data["hidden"] = value.isna()
     top = value.max() if value.notna().any() else 1
     # the colour scale is logarithmic: white text on the darker half of it
     data["dark"] = value.fillna(0) >= max(2.0, math.exp(0.55 * math.log(max(top, 1))))
     # hidden cells are drawn grey (a null would drop the cell); 1 keeps the log scale valid
-    data["value"] = value.fillna(1)
+    data["value"] = value.fillna(1).astype("int32")
+    lookups = {side: _side_lookup(df, side, list(tooltip_titles)) for side in ("from", "to")}
     order = _chain_order(df)
     sel = alt.selection_point(name=PAIR_SELECTION, fields=PAIR_FIELDS, on="click", clear="dblclick")
     tooltip = [alt.Tooltip(f"{col}:N", title=title) for col, title in tooltip_titles.items()]
     size = alt.Step(cell)
-    base = alt.Chart(data).encode(
+    base = alt.Chart(data)
+    for side, lookup in lookups.items():
+        if lookup is not None:
+            base = base.transform_lookup(lookup=f"{side}_code", from_=lookup)
+    base = base.encode(
         x=alt.X("to_code:N", sort=order, scale=alt.Scale(domain=order), title=receiver_title,
                 axis=alt.Axis(orient="top", labelAngle=-60, labelAlign="left", labelBaseline="middle",
                               labelOverlap=False, labelLimit=140, labelFontSize=11, ticks=False)),
