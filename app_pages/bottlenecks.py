@@ -83,6 +83,8 @@ def formatted(df: pd.DataFrame, counts=(), days=(), shares=(), changes=()) -> pd
     return out
 
 
+PAIRS_SHOWN = 40  # per-pair table: the busiest pairs, unless one organisation is chosen
+OVERDUE_SHOWN = 100  # overdue referrals by case: the most overdue
 MEASURE_COLS = [f"{m}_{s}" for m in q.MEASURES for s in ("median", "p90")]
 MEASURE_STATS = {f"{m}_{s}": f"{m}_n" for m in q.MEASURES for s in ("median", "p90")}
 N_COLS = [f"{m}_n" for m in q.MEASURES]
@@ -168,9 +170,9 @@ else:
     cd["median_text"], cd["p90_text"] = cd["median"].map(days_text), cd["p90"].map(days_text)
     cd["n_text"] = cd[f"{measure}_n"].map(count_text)
     if pd.to_numeric(cd["median"], errors="coerce").notna().any():
-        ctx.chart(charts.median_p90(
-            cd, "org", _("Received by"), measure_labels[measure], _("Median"), _("90th percentile"),
-            {"name": _("Received by"), "median_text": _("Median"), "p90_text": _("90th percentile"), "n_text": "n"}))
+        ctx.chart(charts.median_p90,
+                  cd, "org", _("Received by"), measure_labels[measure], _("Median"), _("90th percentile"),
+                  {"name": _("Received by"), "median_text": _("Median"), "p90_text": _("90th percentile"), "n_text": "n"})
     else:
         ui.empty_notice(t, _("No interval of this kind closed in the period (or too few to show)."))
     table = formatted(per, counts=["sent", "acknowledged", "accepted", "declined", "decisions", *N_COLS],
@@ -205,10 +207,9 @@ else:
     elif not visible(reasons, "declined"):
         all_hidden_notice()
     else:
-        ctx.chart(charts.stacked(reasons, "to_org", _("Received by"), "declined", _("Referrals declined"),
-                                 "reason_label", _("Reason"), charts.REASON_COLOURS, reason_labels,
-                                 {"name": _("Received by"), "reason_label": _("Reason"),
-                                  "declined_text": _("Referrals declined")}))
+        ctx.chart(charts.stacked, reasons, "to_org", _("Received by"), "declined", _("Referrals declined"),
+                  "reason_label", _("Reason"), charts.REASON_COLOURS, reason_labels,
+                  {"name": _("Received by"), "reason_label": _("Reason"), "declined_text": _("Referrals declined")})
 
 # ---------------------------------------------------------------- per pair
 st.subheader(_("Per pair of organisations"))
@@ -224,6 +225,24 @@ else:
                             stats={**MEASURE_STATS, "acceptance_rate": "decisions"})
     for col in ("sent", "acknowledged", "decisions"):
         pairs[col] = privacy.protect_crosstab(raw_pairs, ctx.viewer, k, "from_org", "to_org", col, totals=False)[col]
+    # a few hundred pairs are too many to read (and to send) at once: the busiest, or every
+    # pair of one organisation. Rows are left out, never changed: the protection above holds.
+    if len(pairs) > PAIRS_SHOWN:
+        orgs = pd.concat([raw_pairs[["from_org", "from_name"]].set_axis(["code", "name"], axis=1),
+                          raw_pairs[["to_org", "to_name"]].set_axis(["code", "name"], axis=1)])
+        org_names = dict(orgs.drop_duplicates("code").sort_values("code").itertuples(index=False))
+        busiest = _("The {n} pairs with the most referrals sent").format(n=t.number(PAIRS_SHOWN))
+        org = st.selectbox(_("Pairs to show"), ["", *org_names], key="bottlenecks_pairs_org",
+                           format_func=lambda c: org_label(org_names[c], c) if c else busiest)
+        if org:
+            pairs = pairs[(pairs["from_org"] == org) | (pairs["to_org"] == org)]
+            st.caption(_("Showing the {n} pairs in which {org} sends or receives, of {total} pairs.").format(
+                n=t.number(len(pairs)), org=org_label(org_names[org], org), total=t.number(len(raw_pairs))))
+        else:
+            pairs = pairs.head(PAIRS_SHOWN)
+            st.caption(_("Showing the {n} pairs with the most referrals sent, of {total} pairs. Choose an "
+                         "organisation above to see all its pairs.").format(
+                n=t.number(PAIRS_SHOWN), total=t.number(len(raw_pairs))))
     table = formatted(pairs, counts=["sent", "acknowledged", "accepted", "declined", "decisions", *N_COLS],
                       days=MEASURE_COLS, shares=["acceptance_rate"])
     table["pair"] = pair_codes(table)
@@ -237,7 +256,7 @@ else:
                     f"{m}_p90": _("{measure}: 90th percentile").format(measure=measure_labels[m]),
                     f"{m}_n": _("{measure}: n").format(measure=measure_labels[m])}
     headers |= {"names": _("Organisations")}
-    ui.show_dataframe(table[list(headers)], columns=headers, height=360)
+    ui.show_dataframe(table[list(headers)], columns=headers, height=min(360, 35 * len(table) + 38))
 
 # ---------------------------------------------------------------- overdue
 st.subheader(_("Overdue referrals"))
@@ -265,15 +284,16 @@ else:
     if not visible(ages, "referrals"):
         all_hidden_notice()
     else:
-        ctx.chart(charts.stacked(ages, "to_org", _("Received by"), "referrals", _("Overdue referrals"),
-                                 "bucket_label", _("Age"), charts.AGE_COLOURS, bucket_labels,
-                                 {"name": _("Received by"), "bucket_label": _("Age"),
-                                  "referrals_text": _("Overdue referrals")}))
+        ctx.chart(charts.stacked, ages, "to_org", _("Received by"), "referrals", _("Overdue referrals"),
+                  "bucket_label", _("Age"), charts.AGE_COLOURS, bucket_labels,
+                  {"name": _("Received by"), "bucket_label": _("Age"), "referrals_text": _("Overdue referrals")})
 if ctx.viewer.case_level and not raw_age.empty:
     with st.expander(_("Overdue referrals by case (committee only)"), icon=":material/lock:"):
-        listing = ctx.case_query(q.overdue_list)
-        if len(listing) >= q.OVERDUE_LIST_LIMIT:
-            st.caption(_("The {n} most overdue are listed.").format(n=t.number(q.OVERDUE_LIST_LIMIT)))
+        listing = ctx.case_query(q.overdue_list, limit=OVERDUE_SHOWN)
+        overdue_total = pd.to_numeric(o["overdue"], errors="coerce")
+        if pd.notna(overdue_total) and len(listing) < overdue_total:
+            st.caption(_("Showing the {n} most overdue referrals of {total}, most overdue first.").format(
+                n=t.number(len(listing)), total=t.number(overdue_total)))
         lt = listing.copy()
         lt["pair"] = pair_codes(lt)
         lt["names"] = pair_names(lt)
@@ -304,15 +324,14 @@ else:
     sd["n_text"], sd["backlog_text"] = sd["n"].map(count_text), sd["backlog"].map(count_text)
     sd["age_text"] = sd["backlog_median_age"].map(days_text)
     if pd.to_numeric(sd["median"], errors="coerce").notna().any():
-        ctx.chart(charts.median_p90(sd, "label", None, _("Days in the stage"), _("Median"), _("90th percentile"),
-                                    {"label": _("Stage"), "median_text": _("Median"),
-                                     "p90_text": _("90th percentile"), "n_text": "n"}, order=order))
+        ctx.chart(charts.median_p90, sd, "label", None, _("Days in the stage"), _("Median"), _("90th percentile"),
+                  {"label": _("Stage"), "median_text": _("Median"), "p90_text": _("90th percentile"), "n_text": "n"},
+                  order=order)
     else:
         ui.empty_notice(t)
     if visible(sd, "backlog"):
-        ctx.chart(charts.backlog(sd, None, _("Cases in the stage today"), order,
-                                 {"label": _("Stage"), "backlog_text": _("Cases in the stage today"),
-                                  "age_text": _("Median age (days)")}))
+        ctx.chart(charts.backlog, sd, None, _("Cases in the stage today"), order,
+                  {"label": _("Stage"), "backlog_text": _("Cases in the stage today"), "age_text": _("Median age (days)")})
     st_table = formatted(sd, counts=["n", "backlog"], days=["median", "p90", "backlog_median_age", "backlog_p90_age"])
     ui.show_dataframe(
         st_table[["label", "median", "p90", "n", "backlog", "backlog_median_age", "backlog_p90_age"]],
