@@ -23,7 +23,7 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
 FIRST_LOAD_S = 60.0  # a first page load on a cold server (imports, first queries)
 COOKIE = "nrm_dashboard"  # streamlit-authenticator's re-login cookie (app.py)
-QUIET_MS = 600
+QUIET_MS = 400
 
 # What counts as "a figure, chart, table or form rendered" in the main area.
 FIGURES = ("stMetric", "stVegaLiteChart", "stDataFrame", "stTable", "stForm", "stDownloadButton")
@@ -89,16 +89,33 @@ def sign_in(page: Page, base: str, user: str, lang: str, password: str = DEMO_PA
     submit_sign_in(page, user, password)
 
 
+_PAGE_CURRENT_JS = """
+([path]) => {
+  const seg = a => new URL(a.href).pathname.replace(/\\/$/, '').split('/').pop();
+  const link = [...document.querySelectorAll('[data-testid="stSidebarNavLink"]')].find(a => seg(a) === path);
+  return !link || link.getAttribute('aria-current') === 'page';
+}
+"""
+
+
 def open_path(page: Page, base: str, path: str, lang: str, user: str, password: str = DEMO_PASSWORD) -> None:
     """Load ``base/path?lang=..`` as a person typing the URL. The session is new, so the app
     signs in again from the cookie; if it still shows the form (the cookie race), sign in
-    once more through the form and load the URL again."""
+    once more through the form and load the URL again. When the menu offers that page but
+    another is current (app.py is still switching to the page the URL named: st.switch_page
+    goes through the browser), wait for the switch; a page not in the menu is not waited for."""
     url = f"{base}/{path}?lang={lang}"
     page.goto(url, wait_until="domcontentloaded", timeout=FIRST_LOAD_S * 1000)
     wait_settled(page)
     if shows_sign_in(page):
         submit_sign_in(page, user, password)
         page.goto(url, wait_until="domcontentloaded", timeout=FIRST_LOAD_S * 1000)
+        wait_settled(page)
+    if not page.evaluate(_PAGE_CURRENT_JS, [path]):
+        try:
+            page.wait_for_function(_PAGE_CURRENT_JS, arg=[path], polling=100, timeout=FIRST_LOAD_S * 1000)
+        except PlaywrightTimeout:
+            return  # the test's own checks say which page is shown instead
         wait_settled(page)
 
 
