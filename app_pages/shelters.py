@@ -40,8 +40,9 @@ def pct(value) -> str:
     return t.percent(value)
 
 
-def show(chart) -> None:
-    st.altair_chart(charts.localized(chart, ctx.lang), width="stretch")
+def show(builder, *args, **kwargs) -> None:
+    """Draw the chart of ``builder`` (dashboard.charts.shelters) through the spec cache."""
+    ctx.chart(charts.in_language, builder.__name__, ctx.lang, *args, **kwargs)
 
 
 def total_of(df: pd.DataFrame, col: str) -> int:
@@ -112,9 +113,9 @@ chart_data["tooltip_text"] = [
     for p, b, o in zip(occ["occ_total"], occ["beds_total"], occ["occupancy"])
 ]
 if pd.to_numeric(chart_data["occupancy"], errors="coerce").notna().any():
-    show(charts.occupancy_bars(
-        chart_data, full_pct, _("Shelter"), _("Occupancy today"), _("Threshold: {pct} %").format(pct=full_pct),
-        _("At or above {pct} %").format(pct=full_pct), _("Below {pct} %").format(pct=full_pct)))
+    show(charts.occupancy_bars,
+         chart_data, full_pct, _("Shelter"), _("Occupancy today"), _("Threshold: {pct} %").format(pct=full_pct),
+         _("At or above {pct} %").format(pct=full_pct), _("Below {pct} %").format(pct=full_pct))
 elif not occ.empty:
     st.caption(_("No occupancy rate can be shown for this selection."))
 not_drawn = [s for s, o in zip(occ["shelter"], pd.to_numeric(occ["occupancy"], errors="coerce")) if pd.isna(o)]
@@ -207,7 +208,7 @@ else:
             data["period_text"] = [_("Week of {day}").format(day=t.date(d.date())) for d in data["period"]]
         data["utilisation_text"] = [pct(v) for v in data["utilisation"]]
         if charts.drawable(data, "utilisation"):
-            show(charts.utilisation_lines(data, steps[step], _("Bed utilisation"), lines[by], _("Every bed used (100 %)")))
+            show(charts.utilisation_lines, data, steps[step], _("Bed utilisation"), lines[by], _("Every bed used (100 %)"))
         else:
             st.caption(_("No rate can be shown: too few people, or no capacity recorded."))
         st.caption(_("Each point: bed-nights used ÷ bed-nights available in that week (only its nights inside the "
@@ -258,7 +259,7 @@ with c1:
         long["kind"] = long["code"].map(kinds)
         long["month_text"] = [t.month(date.fromisoformat(m + "-01")) for m in long["month"]]
         long = long.sort_values(["month", "code"])
-        show(charts.entries_exits_bars(long, _("Month"), _("Stays"), _("Movement"), list(kinds.values())))
+        show(charts.entries_exits_bars, long, _("Month"), _("Stays"), _("Movement"), list(kinds.values()))
         st.caption(_("Entries by entry date, exits by exit date, in the period."))
 with c2:
     st.subheader(_("Exit destinations"))
@@ -270,7 +271,7 @@ with c2:
         labels = {**EXIT_DESTINATION_LABELS, q.NO_DESTINATION: q.NO_DESTINATION_LABEL}
         dest["destination_label"] = [t.label(labels, d) for d in dest["destination"]]
         if charts.drawable(dest, "exits"):
-            show(charts.horizontal_bars(dest, "destination_label", "exits", _("Destination"), _("Exits")))
+            show(charts.horizontal_bars, dest, "destination_label", "exits", _("Destination"), _("Exits"))
         hidden = dest[[isinstance(v, str) for v in dest["exits"]]]
         if not hidden.empty:
             st.caption(_("Not drawn (hidden): {labels}.").format(labels=", ".join(hidden["destination_label"])))
@@ -330,7 +331,7 @@ else:
     if not charts.positive(monthly, "declined") and not any(isinstance(v, str) for v in monthly["declined"]):
         st.caption(_("No referral to these shelters was declined for lack of space in the period."))
     else:
-        show(charts.declined_bars(monthly, _("Month of decision"), _("Declined (no space)")))
+        show(charts.declined_bars, monthly, _("Month of decision"), _("Declined (no space)"))
     by_org = ctx.protect(declined_o, counts=["declined", "decided"])
     by_org = q.secondary_suppress(by_org, ["declined", "decided"], axis="rows")
     st.subheader(_("Per shelter operator"))

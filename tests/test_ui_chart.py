@@ -56,3 +56,25 @@ def test_builder_runs_once_per_distinct_input():
     assert chart_probe.CALLS["n"] == 1  # three runs, one build
     _run("builder", n=2)  # other data: built again
     assert chart_probe.CALLS["n"] == 2
+
+
+def test_localize_keeps_a_charts_own_vega_locale():
+    """Shelter charts format numbers with a Vega locale of their own: ctx.chart's localisation
+    adds the month names of time axes and keeps that locale (no second number format)."""
+    import pandas as pd
+    import pytest
+
+    from dashboard.charts import localize
+    from dashboard.charts import shelters as sc
+
+    df = pd.DataFrame({"destination_label": ["Famille", "Autre"], "exits": [12, "< 5"]})
+    own = sc.in_language("horizontal_bars", "fr", df, "destination_label", "exits", "Destination", "Sorties")
+    config = localize(own, "fr").to_dict()["config"]
+    assert config["locale"]["number"]["decimal"] == "," and config["locale"]["number"]["thousands"] == "\u202f"
+    assert "axisTemporal" in config and "axisQuantitative" not in config
+    # a chart without a locale of its own gets the French number labels
+    plain = localize(sc.horizontal_bars(df, "destination_label", "exits", "Destination", "Sorties"), "fr")
+    assert "locale" not in plain.to_dict()["config"] and "axisQuantitative" in plain.to_dict()["config"]
+    # only this module's builders can be named
+    with pytest.raises(ValueError, match="unknown shelters chart 'localized'"):
+        sc.in_language("localized", "fr", df)

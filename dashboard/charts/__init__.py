@@ -76,7 +76,10 @@ def localize(chart, lang: str):
         config["axisQuantitative"] = {
             "labelExpr": "replace(replace(replace(format(datum.value, ',~r'), regexp(',', 'g'), '\u202f'), '.', ','), '\u202f', '\u202f')"
         }
+    existing = {} if chart.config is alt.Undefined else chart.config.to_dict()
+    if "locale" in existing:  # the chart formats numbers with a Vega locale of its own (shelters)
+        config.pop("axisQuantitative", None)
     try:
-        return chart.configure(**config)
-    except Exception:  # noqa: BLE001 - an already configured chart keeps its own settings
+        return chart.configure(**{**config, **existing})  # the chart's own settings win
+    except Exception:  # noqa: BLE001 - a chart that cannot be configured keeps its own settings
         return chart

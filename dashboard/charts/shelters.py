@@ -142,6 +142,18 @@ def localized(chart, lang: str):
     return chart.configure(locale=_FR if lang == "fr" else _EN)
 
 
+BUILDERS = ("occupancy_bars", "utilisation_lines", "entries_exits_bars", "horizontal_bars", "declined_bars")
+
+
+def in_language(name: str, lang: str, *args, **kwargs):
+    """The chart of builder ``name`` of this module (one of ``BUILDERS``) with ``lang``'s number
+    and date formats: the builder form ``ctx.chart(in_language, name, lang, ...)`` takes, so
+    that each spec is built once per input and language and cached."""
+    if name not in BUILDERS:
+        raise ValueError(f"unknown shelters chart {name!r}")
+    return localized(globals()[name](*args, **kwargs), lang)
+
+
 def drawable(df: pd.DataFrame, column: str) -> bool:
     """Whether any value of ``column`` survives privacy (something to draw)."""
     return not numeric_only(df, column).empty
