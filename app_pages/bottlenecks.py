@@ -93,7 +93,8 @@ help_days = _("Days from sending to that step, over the referrals whose step hap
               "median, 90th percentile and n.")
 
 # ---------------------------------------------------------------- headline figures
-overall = ctx.protect(ctx.query(q.performance, by="all"), counts=["sent", "decisions", "decision_n"],
+levels = ctx.query(q.performance_levels)  # overall, per receiver and per pair: one statement
+overall = ctx.protect(levels["all"], counts=["sent", "decisions", "decision_n"],
                       stats={"acceptance_rate": "decisions", "decision_median": "decision_n"})
 within = ctx.protect(ctx.query(q.decided_within_target), counts=["decided", "within_target"],
                      stats={"share": "decided"})
@@ -151,7 +152,7 @@ else:
 st.subheader(_("Per receiving organisation"))
 st.caption(_("Sent, acknowledged and decided count the referrals whose own date falls in the period. "
              "Acceptance rate = accepted ÷ (accepted + declined).") + " " + help_days)
-raw = ctx.query(q.performance, by="receiver")
+raw = levels["receiver"]
 if raw.empty:
     ui.empty_notice(t)
 else:
@@ -214,7 +215,7 @@ else:
 # ---------------------------------------------------------------- per pair
 st.subheader(_("Per pair of organisations"))
 st.caption(_("The same figures for each sending and receiving organisation."))
-raw_pairs = ctx.query(q.performance, by="pair")
+raw_pairs = levels["pair"]
 if not raw_pairs.empty:
     raw_pairs = raw_pairs.sort_values(["sent", "decisions", "from_org", "to_org"],
                                       ascending=[False, False, True, True]).reset_index(drop=True)

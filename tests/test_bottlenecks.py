@@ -99,6 +99,24 @@ def test_empty_selection(db):
     assert run(db, b.ranking, f=f).empty
 
 
+@pytest.mark.parametrize("filters", [PERIOD, PERIOD.with_(regions=("B",)), PERIOD.with_(sex=("male",)),
+                                     PERIOD.with_(start=date(2024, 1, 1), end=date(2024, 3, 31))],
+                         ids=["all", "region B", "men", "empty"])
+def test_performance_levels_are_the_three_groupings_in_one(db, filters):
+    """One statement by pair, added up to receivers and overall: the same frames as three calls."""
+    levels = run(db, b.performance_levels, f=filters)
+    assert sorted(levels) == ["all", "pair", "receiver"]
+    for by, got in levels.items():
+        expected = run(db, b.performance, by=by, f=filters)
+        if expected.empty:
+            assert got.empty and list(got.columns) == list(expected.columns)
+            continue
+        pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+    if filters is PERIOD:  # the overall row of test_overall, added up from the pairs
+        row = levels["all"].iloc[0]
+        assert (row.sent, row.accepted, row.declined, row.decision_n, row.decision_median) == (9, 5, 2, 7, 5.0)
+
+
 def test_overdue_counts_and_age(db):
     s = run(db, b.overdue_summary).iloc[0]
     # pending today: R5 R6 R7 R12; overdue R5 (11 > 3), R6 (24 > 5), R12 (181 > 7); R7 (1 ≤ 2) is not

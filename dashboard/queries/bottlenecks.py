@@ -150,17 +150,40 @@ def performance(conn, f: Filters, by: str = "receiver") -> pd.DataFrame:
     One SQL statement (:func:`_period_events`): counts and day histograms per group; the
     percentiles are interpolated from the histograms (:func:`dashboard.db.quantiles_from_histogram`)."""
     keys = _keys(by)
+    return _summarise(conn, frame(conn, _period_events(f, keys)), keys, by)
+
+
+def performance_levels(conn, f: Filters) -> dict[str, pd.DataFrame]:
+    """:func:`performance` overall, per receiver and per pair at once (``{"all": ...,
+    "receiver": ..., "pair": ...}``, the same frames): one SQL statement, by pair, whose
+    groups add up to the receivers' and to the overall ones (counts and day histograms
+    both add up), so the page pays for one scan of the referrals instead of three."""
+    ev = frame(conn, _period_events(f, _keys("pair")))
+    out = {"pair": _summarise(conn, ev, _keys("pair"), "pair")}
+    detail = ["kind", "outcome", "decline_reason", "v"]
+    for by in ("receiver", "all"):
+        keys = _keys(by)
+        if ev.empty:
+            coarser = ev.drop(columns=[k for k in _keys("pair") if k not in keys])
+        else:
+            coarser = ev.groupby([*keys, *detail], dropna=False, as_index=False)["n"].sum()
+        out[by] = _summarise(conn, coarser, keys, by)
+    return out
+
+
+def _summarise(conn, ev: pd.DataFrame, keys: list[str], by: str) -> pd.DataFrame:
+    """The :func:`performance` frame from the grouped events of :func:`_period_events`."""
     names = ["sent", "acknowledged", "accepted", "declined", *(f"declined_{x}" for x in DECLINE_REASONS)]
     measure_cols = [f"{m}_{s}" for m in MEASURES for s in ("n", "median", "p90")]
     empty = pd.DataFrame(columns=[*keys, *names, "decisions", "acceptance_rate", *measure_cols])
-    ev = frame(conn, _period_events(f, keys))
     if ev.empty:
         return empty
+    ev = ev.copy()
     ev["n"] = ev["n"].astype("int64")
     for k in keys:
         ev[k] = ev[k].astype("int64")
     declined = (ev["kind"] == "decision") & (ev["outcome"] == "declined")
-    reason = ev["decline_reason"].fillna("other")  # a missing reason counts as other
+    reason = ev["decline_reason"].astype(object).fillna("other")  # a missing reason counts as other
     flags = {
         "sent": ev["kind"] == "sent",
         "acknowledged": ev["kind"] == "acknowledge",
