@@ -8,7 +8,8 @@ bootstrap.fill_demo; kept between runs: SQLite files in benchmarks/data/, Postgr
 dashboard/navigation.PAGES in a fresh process (benchmarks/measure.py: AppTest cold and warm,
 the SQL floor, the naive pandas baseline, bytes sent, peak memory) and writes
 benchmarks/RESULTS.md with the machine's description and PASS/MISS against the targets.
-The sections of RESULTS.md written by ``benchmarks.load`` and the hand-written analysis are kept.
+The sections of RESULTS.md written by ``benchmarks.load`` and ``benchmarks.load_ws`` and the hand-written
+analysis are kept.
 """
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ TARGETS = {
     "bytes": ("≤ 200 KB sent", lambda r: r["bytes_sent"] <= 200 * 1024),
     "memory": ("memory ≤ 500 MB", lambda r: r["peak_rss_mb"] <= 500),
 }
-KEEP = ("load", "analysis")  # sections of RESULTS.md other writers own
+KEEP = ("analysis", "load", "load-ws")  # sections written by hand, benchmarks.load and benchmarks.load_ws
 
 
 # ---------------------------------------------------------------- machine
@@ -252,7 +253,7 @@ def write_results(results: dict, m_start: dict, m_end: dict, args, elapsed: floa
         "# Benchmark results",
         "",
         f"Fresh run of `python -m benchmarks {' '.join(sys.argv[1:])}`, {when}, {elapsed / 60:.0f} min. "
-        "Written by benchmarks/run.py; the concurrent-load section by benchmarks/load.py.",
+        "Written by benchmarks/run.py; the concurrent-load sections by benchmarks/load.py and benchmarks/load_ws.py.",
         "",
         f"**Machine:** {describe_machine(m_start)}.",
         f"**Load average** (1/5/15 min) at the start {m_start['load']}, at the end {m_end['load']}: the machine is "
@@ -293,6 +294,8 @@ def write_results(results: dict, m_start: dict, m_end: dict, args, elapsed: floa
     lines += [kept.get("analysis", "<!-- analysis:start -->\n<!-- analysis:end -->"), ""]
     lines += [kept.get("load", "<!-- load:start -->\n## Concurrent load\n\nNot run yet: "
                                "`python -m benchmarks.load --cases 100000 --contexts 25`.\n<!-- load:end -->"), ""]
+    lines += [kept.get("load-ws", "<!-- load-ws:start -->\n## Concurrent load on the server alone\n\nNot run yet: "
+                                  "`python -m benchmarks.load_ws --cases 100000 --users 25`.\n<!-- load-ws:end -->"), ""]
     path.write_text("\n".join(lines))
 
 
