@@ -85,6 +85,11 @@ class Filters:
             return tuple(self.scope)
         return tuple(r for r in self.regions if r in self.scope)
 
+    def restricts_cases(self) -> bool:
+        """Whether the filters restrict the cases at all (region, sex, age group or
+        exploitation); when not, a query can skip its join to the cases table."""
+        return bool(self.effective_regions() is not None or self.sex or self.age_group or self.exploitation)
+
     def previous(self) -> "Filters":
         """The previous period of equal length, ending the day before this one starts."""
         end = self.start - timedelta(days=1)

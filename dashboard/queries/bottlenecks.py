@@ -92,18 +92,14 @@ def _name_orgs(conn, df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return df
 
 
-def _case_filtered(f: Filters) -> bool:
-    """Whether the filters restrict the cases at all (else the join to cases is skipped)."""
-    return bool(f.effective_regions() is not None or f.sex or f.age_group or f.exploitation)
-
 
 def _with_cases(table, f: Filters):
     """``table`` joined to its cases when the filters need them (``table.c.case_id``)."""
-    return table.join(c, c.c.id == table.c.case_id) if _case_filtered(f) else table
+    return table.join(c, c.c.id == table.c.case_id) if f.restricts_cases() else table
 
 
 def _case_where(f: Filters) -> list:
-    return f.case_clauses() if _case_filtered(f) else []
+    return f.case_clauses() if f.restricts_cases() else []
 
 
 # ---------------------------------------------------------------- performance per receiver / pair
@@ -406,7 +402,7 @@ def time_in_stage(conn, f: Filters) -> pd.DataFrame:
     latest = derived.latest_stage_entry(conn) if derived.is_filled(conn, sp) else None
     if latest is None or latest > today:
         return _time_in_stage_from_events(conn, f)
-    source = sp.join(c, c.c.id == sp.c.case_id) if _case_filtered(f) else sp
+    source = sp.join(c, c.c.id == sp.c.case_id) if f.restricts_cases() else sp
 
     def spans_between(start, end):
         return frame(conn, sa.select(sp.c.stage, sp.c.days.label("v"), sa.func.count().label("c"))
@@ -414,7 +410,7 @@ def time_in_stage(conn, f: Filters) -> pd.DataFrame:
                       .group_by(sp.c.stage, sp.c.days))
 
     first, last = _whole_months(f)
-    if _case_filtered(f) or first is None:
+    if f.restricts_cases() or first is None:
         times = spans_between(f.start, f.end)
     else:  # whole months from stage_span_months, the days before and after from the spans
         sm = schema.stage_span_months

@@ -109,10 +109,6 @@ def selection_clauses(f: Filters, stage: str | None = None, pair: tuple[str, str
     return clauses
 
 
-def _case_filtered(f: Filters) -> bool:
-    """Whether the filters restrict the cases at all (else a join to cases can be skipped)."""
-    return bool(f.effective_regions() is not None or f.sex or f.age_group or f.exploitation)
-
 
 def _stage_position(col):
     return sa.case({s: POSITION[s] for s in PROGRESS_STAGES}, value=col, else_=None)
@@ -191,7 +187,7 @@ def referral_matrix(conn, f: Filters, stage: str | None = None) -> pd.DataFrame:
     from_code, to_code, from_name, to_name, from_type, to_type, from_order, to_order,
     referrals — one row per pair with at least one referral, ordered along the chain."""
     # the join to cases only when the filters need it (it doubles the work on SQLite)
-    cases_needed = _case_filtered(f) or stage not in (None, "detection", "identification")
+    cases_needed = f.restricts_cases() or stage not in (None, "detection", "identification")
     stmt = (
         sa.select(r.c.from_org_id, r.c.to_org_id, sa.func.count().label("referrals"))
         .select_from(r.join(c, c.c.id == r.c.case_id) if cases_needed else r)

@@ -18,10 +18,6 @@ def cases_identified(conn, f: Filters) -> int:
     return int(conn.execute(stmt).scalar())
 
 
-def _case_filtered(f: Filters) -> bool:
-    """Whether the filters restrict the cases at all (else the join to cases is skipped)."""
-    return bool(f.effective_regions() is not None or f.sex or f.age_group or f.exploitation)
-
 
 def referrals_pending(conn, f: Filters) -> int:
     """Referrals sent by the end of the period and still without a decision on that day.
@@ -32,7 +28,7 @@ def referrals_pending(conn, f: Filters) -> int:
     condition on it would make SQLite walk every referral sent by then instead."""
     # the case filters as a per-row check (EXISTS), so that neither database starts from
     # every case of a region instead of from these few referrals
-    where = [sa.exists().where(c.c.id == r.c.case_id, *f.case_clauses())] if _case_filtered(f) else []
+    where = [sa.exists().where(c.c.id == r.c.case_id, *f.case_clauses())] if f.restricts_cases() else []
     undecided = (
         sa.select(sa.func.count()).select_from(r)
         .where(r.c.decided_on.is_(None), r.c.sent_on <= f.end, *where)

@@ -27,7 +27,6 @@ from dashboard.db import days_diff, frame, histogram_select, month_key, percenti
 from dashboard.domain import MINOR_BANDS
 from dashboard.filters import Filters
 from dashboard.queries import bottlenecks, plan, shelters
-from dashboard.queries.bottlenecks import _case_filtered
 
 c, s = schema.cases, schema.services
 
@@ -237,10 +236,10 @@ def handoffs_per_month(conn, f: Filters, pairs: tuple[tuple[str, str], ...]) -> 
     values = (
         sa.select(month_key(r.c.decided_on, conn.dialect.name).label("month"), r.c.from_org_id, r.c.to_org_id,
                   r.c.days_to_decision.label("v"))
-        .select_from(r.join(c, c.c.id == r.c.case_id) if _case_filtered(f) else r)
+        .select_from(r.join(c, c.c.id == r.c.case_id) if f.restricts_cases() else r)
         .where(f.in_period(r.c.decided_on),
                sa.or_(*(sa.and_(r.c.from_org_id == a, r.c.to_org_id == b) for a, b in known)),
-               *(f.case_clauses() if _case_filtered(f) else []))
+               *(f.case_clauses() if f.restricts_cases() else []))
     )
     keys = ["month", "from_org_id", "to_org_id"]
     stats = quantiles_from_histogram(frame(conn, histogram_select(values, keys)), keys)
